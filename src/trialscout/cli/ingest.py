@@ -1,0 +1,140 @@
+"""`ingest`, `sync` and `demo`: the commands that write to the store."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from trialscout.model.vocab import normalize_choice
+from trialscout.sources import CtgovClient, StudyQuery, SyncError, base_url_from_env, read_paths, read_studies
+from trialscout.store import IngestSummary, ingest, open_store
+
+from .app import DbOption, JsonOption, UserError, app, db_path, user_errors
+
+err = Console(stderr=True)
+MAX_LISTED_SKIPS = 20
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator:
+    """A bar per source on a terminal; nothing when piped or in CI."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    bars: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        def update(label: str, done: int, total: int | None) -> None:
+            if label not in bars:
+                bars[label] = progress.add_task(Path(label).name, total=total)
+            progress.update(bars[label], completed=done, total=total)
+        yield update
+
+
+def _report(summary: IngestSummary, db: Path, as_json: bool, strict: bool) -> None:
+    if as_json:
+        typer.echo(orjson.dumps({"db": str(db), **summary.as_dict()}, option=orjson.OPT_INDENT_2).decode())
+    else:
+        err.print(f"Stored in {db}: {summary.inserted} new, {summary.updated} updated, "
+                  f"{summary.unchanged} unchanged, {summary.older} older versions ignored; "
+                  f"{len(summary.skipped)} skipped.", highlight=False)
+        if summary.skipped:
+            reasons = ", ".join(f"{n} {why}" for why, n in summary.skip_reasons().most_common())
+            err.print(f"Skipped: {reasons}", highlight=False)
+            for error in summary.skipped[:MAX_LISTED_SKIPS]:
+                err.print(f"  - {error}", highlight=False, markup=False)
+            if len(summary.skipped) > MAX_LISTED_SKIPS:
+                err.print(f"  ... and {len(summary.skipped) - MAX_LISTED_SKIPS} more (see --json)")
+    if summary.skipped and (strict or summary.read == 0):
+        raise typer.Exit(1)
+
+
+@app.command("ingest")
+@user_errors
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files, directories or zips: API v2 JSON (study, page, "
+                                                     "array, JSON Lines; .gz ok) or legacy XML (files, "
+                                                     "AllPublicXML.zip)")],
+    db: DbOption = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 500,
+    strict: Annotated[bool, typer.Option(help="Exit 1 if any record was skipped")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Load trials from files into the store (idempotent; a newer record replaces an older one)."""
+    conn = open_store(db_path(db))
+    with _progress(not as_json) as progress:
+        summary = ingest(conn, read_paths(paths, progress), batch_size=batch_size)
+    _report(summary, db_path(db), as_json, strict)
+
+
+def _date(text: str | None) -> datetime.date | None:
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--updated-since must be a date like 2025-01-31, got {text!r}") from None
+
+
+@app.command("sync")
+@user_errors
+def sync_command(
+    cond: Annotated[Optional[str], typer.Option(help="Condition or disease (query.cond)")] = None,
+    term: Annotated[Optional[str], typer.Option(help="Other terms (query.term)")] = None,
+    intr: Annotated[Optional[str], typer.Option(help="Intervention or treatment (query.intr)")] = None,
+    locn: Annotated[Optional[str], typer.Option(help="Location terms (query.locn)")] = None,
+    status: Annotated[Optional[list[str]], typer.Option(help="Overall status, repeatable (e.g. recruiting)")] = None,
+    updated_since: Annotated[Optional[str], typer.Option(help="Only records updated on or after this date")] = None,
+    max_records: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many studies")] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=1000)] = 1000,
+    base_url: Annotated[Optional[str], typer.Option(help="API base [default: $TRIALSCOUT_CTGOV_URL or "
+                                                         "https://clinicaltrials.gov/api/v2]")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each response")] = 30.0,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull studies live from the ClinicalTrials.gov API v2 into the store."""
+    if not any((cond, term, intr, locn, status, updated_since)):
+        raise UserError("say what to sync: --cond, --term, --intr, --locn, --status or --updated-since")
+    query = StudyQuery(cond=cond, term=term, intr=intr, locn=locn, page_size=page_size,
+                       statuses=tuple(normalize_choice("status", s) for s in status or ()),
+                       updated_since=_date(updated_since))
+    conn = open_store(db_path(db))
+    url = base_url or base_url_from_env()
+    try:
+        with CtgovClient(url, timeout=timeout) as client:
+            summary = ingest(conn, read_studies(client.iter_studies(query, max_records), url))
+    except SyncError as exc:
+        raise UserError(str(exc)) from None
+    _report(summary, db_path(db), as_json, strict=False)
+
+
+def demo_corpus() -> list[Path]:
+    folder = resources.files("trialscout.data").joinpath("demo")
+    return sorted(Path(str(folder.joinpath(name))) for name in
+                  ("ctgov-api-studies.json.gz", "seed-trials.json", "allpublicxml-demo.zip"))
+
+
+@app.command("demo")
+@user_errors
+def demo_command(db: DbOption = None) -> None:
+    """Load the bundled demo corpus (dermatomyositis and more) and run a sample search."""
+    from .browse import print_search
+
+    path = db_path(db)
+    conn = open_store(path)
+    with _progress(True) as progress:
+        summary = ingest(conn, read_paths(demo_corpus(), progress))
+    _report(summary, path, False, strict=False)
+    err.print(f"\n$ trialscout search dermatomyositis --near 'Cleveland, OH' --within 500mi --db {path}\n")
+    print_search(conn, "dermatomyositis", near="Cleveland, OH", within="500mi")
