@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from trialscout.model import (Age, Arm, Contact, DatePoint, Design, EventGroup, FlowGroup, Intervention, Location,
-                              MeshTerm, Organization, Outcome, Reference, Trial)
+                              MeshTerm, Organization, Outcome, Trial)
 from trialscout.sources.ctgov_xml import parse_xml_record
 from trialscout.sources.errors import RecordError
 

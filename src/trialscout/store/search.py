@@ -74,7 +74,9 @@ class SearchResult:
     total: int
     hits: list[Hit]
     query: str | None
-    match: str  # "all" words, "any" word (fallback when no trial has them all), or "browse"
+    # "all" words, "any" word (fallback when no trial has them all), "browse" (no query: filters
+    # only, newest first) or "none" (the query had no searchable word)
+    match: str
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -164,6 +166,7 @@ def search(conn: sqlite3.Connection, query: str | None, filters: Filters = Filte
         site_trials = list(sites_within(conn, filters.near, filters.within_km))
     where, args = _filter_sql(filters, site_trials)
 
+    total, rows = 0, []
     match, expression = "browse", fts_expression(query or "")
     if expression:
         match = "all"
@@ -172,11 +175,13 @@ def search(conn: sqlite3.Connection, query: str | None, filters: Filters = Filte
         if not total and any_words != expression:
             match, expression = "any", any_words
             total, rows = _ranked(conn, expression, where, args, limit, offset)
+    elif query and query.strip():
+        match = "none"  # words were typed but none is searchable (only operators or stop words)
     else:
         total, rows = _browse(conn, where, args, limit, offset)
     hits = [_hit(conn, row, filters.near) for row in rows]
     result = SearchResult(total=total, hits=hits, query=query, match=match)
-    if facets:
+    if facets and match != "none":
         result.facets = facet_counts(conn, expression, where, args)
     return result
 
