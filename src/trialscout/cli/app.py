@@ -50,8 +50,6 @@ def db_path(db: Path | None) -> Path:
 
 
 def main() -> None:
-    from . import browse, ingest  # noqa: F401  (registers the commands)
-
     try:
         app()
     except BrokenPipeError:  # `trialscout search ... | head`

@@ -21,7 +21,7 @@ from trialscout.store import IngestSummary, ingest, open_store
 
 from .app import DbOption, JsonOption, UserError, app, db_path, user_errors
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 MAX_LISTED_SKIPS = 20
 
 
@@ -100,6 +100,8 @@ def sync_command(
     base_url: Annotated[Optional[str], typer.Option(help="API base [default: $TRIALSCOUT_CTGOV_URL or "
                                                          "https://clinicaltrials.gov/api/v2]")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each response")] = 30.0,
+    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a 429, 5xx or network error, "
+                                                             "with exponential backoff")] = 3,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -112,7 +114,7 @@ def sync_command(
     conn = open_store(db_path(db))
     url = base_url or base_url_from_env()
     try:
-        with CtgovClient(url, timeout=timeout) as client:
+        with CtgovClient(url, timeout=timeout, max_attempts=retries + 1) as client:
             summary = ingest(conn, read_studies(client.iter_studies(query, max_records), url))
     except SyncError as exc:
         raise UserError(str(exc)) from None
