@@ -135,8 +135,8 @@ def print_trial(t: Trial) -> None:
     facts = [("id", t.id + (f"  (also: {', '.join(t.aliases)})" if t.aliases else "")),
              ("official title", t.official_title), ("status", t.overall_status),
              ("why stopped", t.why_stopped), ("phase", ", ".join(t.phases)), ("study type", t.study_type),
-             ("enrollment", f"{t.enrollment} ({(t.enrollment_type or '').lower()})" if t.enrollment is not None
-              else None),
+             ("enrollment", " ".join(x for x in (str(t.enrollment), (t.enrollment_type or "").lower()) if x)
+              if t.enrollment is not None else None),
              ("sponsor", t.lead_sponsor.name if t.lead_sponsor else None),
              ("conditions", "; ".join(t.conditions)),
              ("interventions", "; ".join(f"{(i.type or '').lower()}: {i.name}" for i in t.interventions)),
