@@ -117,6 +117,7 @@ def test_stats(db):
 
 
 def test_missing_store_and_env_default(tmp_path):
+    need_shared()
     result = run("stats", "--db", tmp_path / "none.db")
     assert result.exit_code == 2 and "no trialscout database" in result.stderr
     env_db = tmp_path / "env.db"

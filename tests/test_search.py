@@ -137,3 +137,22 @@ def test_browse_without_query_and_facets(full_store):
     assert result.match == "browse" and result.total == 51
     assert result.facets["status"] == {"NOT_YET_RECRUITING": 51}
     assert sum(result.facets["study_type"].values()) <= 51
+
+
+def test_study_type_intervention_sponsor_and_volunteer_filters(full_store):
+    conn, _, _ = full_store
+    cases = [
+        (Filters(study_types=("OBSERVATIONAL",)), lambda t: t.study_type == "OBSERVATIONAL"),
+        (Filters(intervention_types=("DEVICE",)), lambda t: any(i.type == "DEVICE" for i in t.interventions)),
+        (Filters(sponsor_classes=("INDUSTRY",)), lambda t: t.lead_sponsor and t.lead_sponsor.cls == "INDUSTRY"),
+        (Filters(healthy_volunteers=True), lambda t: t.eligibility.healthy_volunteers is True),
+        (Filters(healthy_volunteers=False), lambda t: t.eligibility.healthy_volunteers is False),
+    ]
+    for filters, holds in cases:
+        result = search(conn, "cancer", filters, limit=100)
+        assert 0 < result.total < search(conn, "cancer").total, filters
+        assert all(holds(get_trial(conn, h.id)) for h in result.hits), filters
+    registry = [t for t in (get_trial(conn, h.id) for h in
+                            search(conn, None, Filters(study_types=("OBSERVATIONAL",)), limit=2000).hits)
+                if t.patient_registry]
+    assert registry, "legacy XML 'Observational [Patient Registry]' keeps its registry flag"

@@ -176,6 +176,7 @@ class Trial(_Model):
     intervention_mesh_ancestors: list[MeshTerm] = []
 
     study_type: str | None = None
+    patient_registry: bool | None = None  # an observational study that is a patient registry
     phases: list[str] = []
     design: Design | None = None
     enrollment: int | None = None

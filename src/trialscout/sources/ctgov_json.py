@@ -212,6 +212,7 @@ def _map(study: Json) -> Trial:
         intervention_mesh=_mesh(intr_browse, "meshes"),
         intervention_mesh_ancestors=_mesh(intr_browse, "ancestors"),
         study_type=canonical("study_type", design.get("studyType")),
+        patient_registry=design.get("patientRegistry") if isinstance(design.get("patientRegistry"), bool) else None,
         phases=_strs(design.get("phases")),
         design=Design(allocation=_str(design_info.get("allocation")),
                       intervention_model=_str(design_info.get("interventionModel")),

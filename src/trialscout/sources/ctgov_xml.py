@@ -234,6 +234,13 @@ def _eligibility(el: etree._Element) -> Eligibility:
                        study_population=population)
 
 
+def _patient_registry(study_type: str | None) -> bool | None:
+    # Legacy XML folds the registry flag into the type: "Observational [Patient Registry]".
+    if not study_type or not study_type.lower().startswith("observational"):
+        return None
+    return "patient registry" in study_type.lower()
+
+
 def _design(el: etree._Element) -> Design:
     f = _texts(el)
     masking, who = _masking(f.get("masking"))
@@ -525,6 +532,7 @@ def _map(root: etree._Element, origin: str) -> Trial:
         condition_mesh=_mesh(get("condition_browse")),
         intervention_mesh=_mesh(get("intervention_browse")),
         study_type=canonical("study_type", _s(get("study_type"))),
+        patient_registry=_patient_registry(_s(get("study_type"))),
         phases=phases_from_text(_s(get("phase"))),
         design=_design(design) if design is not None else None,
         enrollment=_int(enrollment.text) if enrollment is not None else None,
