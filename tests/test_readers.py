@@ -184,3 +184,18 @@ def test_directory_mixing_formats(tmp_path, studies):
     (tmp_path / "ignored.txt").write_text("not a record")
     trials, errors = split(read_path(tmp_path))
     assert errors == [] and len(trials) == 8
+
+
+def test_progress_reports_bytes_for_files_and_records_for_zips():
+    from trialscout.cli.ingest import demo_corpus
+
+    calls = []
+    items = list(read_paths(demo_corpus(), lambda *args: calls.append(args)))
+    assert all(isinstance(i, Trial) for i in items)
+    by_unit = {}
+    for label, done, total, unit in calls:
+        by_unit.setdefault((label.rsplit("/", 1)[-1], unit), []).append((done, total))
+    zip_calls = by_unit[("allpublicxml-demo.zip", "records")]
+    assert zip_calls[-1] == (816, 816)
+    gz_calls = by_unit[("ctgov-api-studies.json.gz", "bytes")]
+    assert gz_calls[-1][0] == gz_calls[-1][1]  # the whole compressed file was read

@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich import filesize
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from trialscout.model.vocab import normalize_choice
 from trialscout.sources import CtgovClient, StudyQuery, SyncError, base_url_from_env, read_paths, read_studies
@@ -32,12 +33,16 @@ def _progress(enabled: bool) -> Iterator:
         yield None
         return
     bars: dict[str, int] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[amount]}"),
                   TimeElapsedColumn(), console=err, transient=False) as progress:
-        def update(label: str, done: int, total: int | None) -> None:
+        def update(label: str, done: int, total: int | None, unit: str) -> None:
+            if unit == "bytes":
+                amount = f"{filesize.decimal(done)} of {filesize.decimal(total)}" if total else filesize.decimal(done)
+            else:
+                amount = f"{done:,} of {total:,} {unit}" if total else f"{done:,} {unit}"
             if label not in bars:
-                bars[label] = progress.add_task(Path(label).name, total=total)
-            progress.update(bars[label], completed=done, total=total)
+                bars[label] = progress.add_task(Path(label).name, total=total, amount=amount)
+            progress.update(bars[label], completed=done, total=total, amount=amount)
         yield update
 
 

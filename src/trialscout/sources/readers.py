@@ -29,8 +29,9 @@ from .errors import RecordError
 from .placing import place_sites
 
 Item = Union[Trial, RecordError]
-# Called with the number of bytes (or zip members) consumed so far and the total, when known.
-Progress = Callable[[str, int, "int | None"], None]
+# Called with a label, the amount consumed so far, the total when known, and the unit of both:
+# "bytes" for files read as streams, "records" for zip members.
+Progress = Callable[[str, int, "int | None", str], None]
 
 _SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".xml", ".xml.gz", ".zip", ".gz")
 _FIRST_KEY = re.compile(rb'^\s*\{\s*"([^"]*)"')
@@ -182,7 +183,7 @@ def _read_zip(path: Path, progress: Progress | None) -> Iterator[Item]:
                 continue
             yield from _member(data, origin)
             if progress:
-                progress(str(path), done, len(members))
+                progress(str(path), done, len(members), "records")
 
 
 def _member(data: bytes, origin: str) -> Iterator[Item]:
@@ -238,7 +239,7 @@ class _Counting(io.RawIOBase):
         n = self._raw.readinto(buffer)
         self._done += n or 0
         if self._progress:
-            self._progress(self._label, self._done, self._total)
+            self._progress(self._label, self._done, self._total, "bytes")
         return n or 0
 
     def peek(self, size: int = 0) -> bytes:
