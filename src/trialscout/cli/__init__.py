@@ -2,5 +2,8 @@
 
 from . import browse, ingest  # noqa: F401  (each module registers its commands on the app)
 from .app import app, main
+from .measure import measure_app
+
+app.add_typer(measure_app, name="measure")
 
 __all__ = ["app", "main"]
