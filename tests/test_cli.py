@@ -151,3 +151,18 @@ def test_sync_offline_is_one_line(tmp_path):
 def test_sync_needs_a_query(tmp_path):
     result = run("sync", "--db", tmp_path / "s.db")
     assert result.exit_code == 2 and "say what to sync" in result.stderr
+
+
+def test_ingest_from_text_pages(tmp_path):
+    need_shared()
+    seeds = API_SAMPLE.parents[2] / "seeds"
+    pages = sorted(seeds.glob("00[0-4]_*.txt"))
+    args = [a for page in pages for a in ("--from-text", page)]
+    result = run("ingest", *args, "--db", tmp_path / "p.db", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["inserted"] == 4 and data["skipped"] == 1
+    assert "003_" in data["skips"][0]["origin"] and "not a trial page" in data["skips"][0]["problem"]
+    shown = json.loads(run("show", "NCT07012057", "--db", tmp_path / "p.db", "--json").stdout)
+    assert shown["source"] == "page" and shown["phases"] == ["PHASE2"] and shown["enrollment"] == 20
+    assert run("ingest", "--db", tmp_path / "p.db").exit_code == 2

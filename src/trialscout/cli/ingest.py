@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from rich import filesize
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from trialscout.model.vocab import normalize_choice
-from trialscout.sources import CtgovClient, StudyQuery, SyncError, base_url_from_env, read_paths, read_studies
+from trialscout.sources import (CtgovClient, StudyQuery, SyncError, base_url_from_env, read_page, read_paths,
+                                read_studies)
 from trialscout.store import IngestSummary, ingest, open_store
 
 from .app import DbOption, JsonOption, UserError, app, db_path, user_errors
@@ -67,18 +69,24 @@ def _report(summary: IngestSummary, db: Path, as_json: bool, strict: bool) -> No
 @app.command("ingest")
 @user_errors
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files, directories or zips: API v2 JSON (study, page, "
-                                                     "array, JSON Lines; .gz ok) or legacy XML (files, "
-                                                     "AllPublicXML.zip)")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Files, directories or zips: API v2 JSON (study, page, array, JSON Lines; .gz ok) or legacy XML "
+             "(files, AllPublicXML.zip)", show_default=False)] = None,
+    from_text: Annotated[Optional[list[Path]], typer.Option(
+        "--from-text", help="A registry or recruitment page saved as text; repeatable. Fields the page does "
+                            "not state stay empty.")] = None,
     db: DbOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 500,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any record was skipped")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Load trials from files into the store (idempotent; a newer record replaces an older one)."""
+    if not paths and not from_text:
+        raise UserError("give files to ingest, or --from-text PAGE.txt")
     conn = open_store(db_path(db))
     with _progress(not as_json) as progress:
-        summary = ingest(conn, read_paths(paths, progress), batch_size=batch_size)
+        items = itertools.chain(read_paths(paths or [], progress), (read_page(p) for p in from_text or []))
+        summary = ingest(conn, items, batch_size=batch_size)
     _report(summary, db_path(db), as_json, strict)
 
 
