@@ -1,4 +1,4 @@
-"""Importing a trial from the text of a copied web page (sources/page_text.py).
+"""Importing a trial from the text of a copied web page (sources/page/).
 
 (a) the four seed trial pages against their hand transcription (seed-trials.json), field by field;
 (b) pages in layouts the importer was not built on (tests/fixtures/pages/);
@@ -18,9 +18,9 @@ from conftest import FIXTURES, SEEDS, SHARED
 from trialscout.model import Trial
 from trialscout.sources import RecordError
 from trialscout.sources.ctgov_json import trial_from_json
-from trialscout.sources.page_agreement import (FIELDS, agreement_counts, agreement_table, compare, criteria_items,
+from trialscout.sources.page import read_page, trial_from_page
+from trialscout.sources.page.agreement import (FIELDS, agreement_counts, agreement_table, compare, criteria_items,
                                                norm, overall_agreement)
-from trialscout.sources.page_text import read_page, trial_from_page
 
 SEED_PAGES = SHARED / "seeds"
 PAGES = FIXTURES / "pages"
@@ -373,7 +373,7 @@ def test_page_citing_only_other_trials_has_no_nct_id():
 
 
 # ---------------------------------------------------------------------------------------------
-# page_agreement
+# page.agreement
 # ---------------------------------------------------------------------------------------------
 
 def test_compare_normalises_and_skips_fields_absent_in_both():

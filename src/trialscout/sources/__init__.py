@@ -3,7 +3,7 @@
 from .ctgov_api import CtgovClient, StudyQuery, SyncError, base_url_from_env
 from .ctgov_json import trial_from_json
 from .errors import RecordError
-from .page_text import read_page, trial_from_page
+from .page import read_page, trial_from_page
 from .readers import Item, read_path, read_paths, read_studies
 
 __all__ = ["CtgovClient", "Item", "RecordError", "StudyQuery", "SyncError", "base_url_from_env", "read_path",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from trialscout.model import Trial
 
-from .ctgov_json import _MD_ESCAPE
+from ..ctgov_json import _MD_ESCAPE
 
 # The compared fields, in report order.
 FIELDS = ("nct_id", "brief_title", "overall_status", "phases", "enrollment", "lead_sponsor", "start_date",
