@@ -399,3 +399,13 @@ def test_flattened_table_with_a_header_row():
     assert trial.conditions == ["Epilepsy"] and trial.phases == ["PHASE1", "PHASE2"]
     assert [(i.type, i.name) for i in trial.interventions] == [("DRUG", "Drug Y")]
     assert trial.eligibility.std_ages == ["CHILD"] and trial.eligibility.maximum_age.years == 11
+
+
+def test_site_instructions_are_not_taken_as_the_summary():
+    # ClinicalTrials.gov's page template puts a line of instructions under each heading.
+    page = SHARED / "seeds" / "002_9ed305e74b2edf01.txt"
+    if not page.exists():
+        pytest.skip("needs ../shared/seeds")
+    trial = trial_from_page(page.read_text(), str(page))
+    assert trial.brief_summary.startswith("Background:")
+    assert trial.detailed_description.startswith("Study Description:")
