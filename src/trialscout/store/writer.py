@@ -151,12 +151,10 @@ def _write_derived(conn, rowid: int, t: Trial) -> None:
                      [(f, v, rowid) for f, v in facet_values(t)])
     others = {a for a in [*t.aliases, *t.secondary_ids, t.org_study_id] if a and a != t.id}
     conn.executemany("INSERT OR IGNORE INTO aliases (alias, trial) VALUES (?, ?)", [(a, rowid) for a in others])
-    for idx, site in enumerate(t.locations):
-        if site.lat is not None and site.lon is not None:
-            cur = conn.execute("INSERT INTO sites (trial, idx, lat, lon) VALUES (?, ?, ?, ?)",
-                               (rowid, idx, site.lat, site.lon))
-            conn.execute("INSERT INTO sites_box VALUES (?, ?, ?, ?, ?)",
-                         (cur.lastrowid, site.lat, site.lat, site.lon, site.lon))
+    placed = [(rowid, idx, s.lat, s.lon) for idx, s in enumerate(t.locations) if s.lat is not None and s.lon is not None]
+    if placed:
+        conn.executemany("INSERT INTO sites (trial, idx, lat, lon) VALUES (?, ?, ?, ?)", placed)
+        conn.execute("INSERT INTO sites_box SELECT id, lat, lat, lon, lon FROM sites WHERE trial = ?", (rowid,))
     conn.execute("INSERT INTO trials_fts (rowid, title, conditions, interventions, mesh, keywords, summary, "
                  "description, criteria) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (rowid, *fts_columns(t)))
 
