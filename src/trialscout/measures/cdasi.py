@@ -27,7 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .tis import MeasureError, exact
+from .tis import MeasureError, check, exact
 
 _TOP_KEYS = ("sites", "gottron_hands", "periungual", "alopecia")
 
@@ -146,14 +146,7 @@ def compute_cdasi(items: Mapping[str, Any]) -> CdasiResult:
         elif (score := _whole(items[name], item["max"], name, errors)) is not None:
             singles[name] = score
 
-    problems = []
-    if unknown:
-        problems.append(f"unknown key(s): {', '.join(unknown)}")
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    problems.extend(errors)
-    if problems:
-        raise MeasureError("; ".join(problems))
+    check(unknown, missing, errors)
 
     per_site = {key: _split(scores, s["site_items"]) for key, scores in site_scores.items()}
     hands = _split(gottron, s["gottron_hands"]["items"])

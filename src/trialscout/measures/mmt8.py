@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .tis import MeasureError, exact
+from .tis import MeasureError, check, exact
 
 MUSCLES = ("neck_flexors", "deltoid", "biceps_brachii", "wrist_extensors", "gluteus_maximus",
            "gluteus_medius", "quadriceps", "ankle_dorsiflexors")
@@ -92,13 +92,6 @@ def compute_mmt8(data: Mapping[str, Any]) -> Mmt8Result:
             elif (grade := _grade(value, field, errors)) is not None:
                 scores[muscle] = grade
 
-    problems = []
-    if unknown:
-        problems.append(f"unknown key(s): {', '.join(unknown)}")
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    problems.extend(errors)
-    if problems:
-        raise MeasureError("; ".join(problems))
+    check(unknown, missing, errors)
     total = sum(sum(v.values()) if isinstance(v, dict) else v for v in scores.values())
     return Mmt8Result(total=total, scale=int(scale), scores=scores)

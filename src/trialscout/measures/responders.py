@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from .tis import MeasureError, exact
+from .tis import MeasureError, exact, problems_of
 
 EASI_MAX = 72
 EASI_RESPONSE_PERCENT = 75
@@ -115,12 +115,7 @@ def compute_responders(data: Mapping[str, Any]) -> RespondersResult:
     pairs = {name: _pair(data, name, unknown, missing, errors) for name in ("easi", "iga") if name in data}
     if not unknown and not pairs:
         missing.append("easi or iga")
-    problems = []
-    if unknown:
-        problems.append(f"unknown key(s): {', '.join(unknown)}")
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    problems.extend(errors)
+    problems = problems_of(unknown, missing, errors)
     # Value errors of both measures are reported together, not one per run.
     easi = iga = None
     if pairs.get("easi"):

@@ -62,6 +62,21 @@ class MeasureError(ValueError):
     """Input an outcome measure cannot be computed from; the message names every offending field."""
 
 
+def problems_of(unknown: list[str], missing: list[str], errors: list[str]) -> list[str]:
+    """Every problem of an input in one list, so one run shows all that needs fixing."""
+    problems = []
+    if unknown:
+        problems.append(f"unknown key(s): {', '.join(unknown)}")
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    return problems + errors
+
+
+def check(unknown: list[str], missing: list[str], errors: list[str]) -> None:
+    if problems := problems_of(unknown, missing, errors):
+        raise MeasureError("; ".join(problems))
+
+
 def exact(value: Any) -> Fraction | None:
     """The exact number a person wrote, or None when ``value`` is not a finite number.
 
@@ -261,14 +276,7 @@ def compute_tis(data: Mapping[str, Any]) -> TisResult:
                 if not lo <= number <= hi:
                     errors.append(f"{field} = {show(number)} is outside its scale {show(lo)}-{show(hi)}")
 
-    problems = []
-    if unknown:
-        problems.append(f"unknown key(s): {', '.join(unknown)}")
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    problems.extend(errors)
-    if problems:
-        raise MeasureError("; ".join(problems))
+    check(unknown, missing, errors)
 
     scores = []
     total = Fraction(0)
