@@ -199,3 +199,13 @@ def test_progress_reports_bytes_for_files_and_records_for_zips():
     assert zip_calls[-1] == (816, 816)
     gz_calls = by_unit[("ctgov-api-studies.json.gz", "bytes")]
     assert gz_calls[-1][0] == gz_calls[-1][1]  # the whole compressed file was read
+
+
+def test_json_lines_with_a_record_longer_than_the_sniffed_head(tmp_path, studies):
+    biggest = max(studies, key=lambda s: len(json.dumps(s)))
+    assert len(json.dumps(biggest)) > 65536  # longer than the 64 KB read to sniff the format
+    for name in ("export.txt", "export.jsonl"):
+        path = tmp_path / name
+        path.write_text(json.dumps(biggest) + "\n" + json.dumps(studies[0]) + "\n")
+        trials, errors = split(read_path(path))
+        assert errors == [] and len(trials) == 2, name

@@ -34,6 +34,7 @@ Item = Union[Trial, RecordError]
 Progress = Callable[[str, int, "int | None", str], None]
 
 _SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".xml", ".xml.gz", ".zip", ".gz")
+_LINES_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _FIRST_KEY = re.compile(rb'^\s*\{\s*"([^"]*)"')
 _PAGE_KEYS = {b"studies", b"nextPageToken", b"totalCount"}
 
@@ -84,7 +85,7 @@ def read_stream(stream: IO[bytes], origin: str) -> Iterator[Item]:
         first = _FIRST_KEY.match(head)
         if first and first.group(1) in _PAGE_KEYS:
             yield from _json_items(stream, origin, "studies.item")
-        elif b"\n{" in head.rstrip() and _is_json_lines(head):
+        elif origin.lower().endswith(_LINES_SUFFIXES) or (b"\n{" in head.rstrip() and _is_json_lines(head)):
             yield from _json_lines(stream, origin)
         else:
             yield from _json_single(stream.read(), origin)
@@ -149,7 +150,10 @@ def _json_single(data: bytes, origin: str) -> Iterator[Item]:
     try:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        yield RecordError(origin, f"invalid JSON: {exc}")
+        if "after document" in str(exc):  # JSON Lines whose first record is longer than the sniffed head
+            yield from _json_lines(io.BytesIO(data), origin)
+        else:
+            yield RecordError(origin, f"invalid JSON: {exc}")
         return
     yield _study(obj, origin)
 
