@@ -67,14 +67,17 @@ def print_search(conn: sqlite3.Connection, query: str | None, *, filters: Filter
     shown = f"{len(result.hits)} of {result.total}" if result.total > len(result.hits) else str(result.total)
     note = " (no trial has every word; showing trials with any of them)" if result.match == "any" else ""
     out.print(f"[bold]{shown} trial(s)[/bold]{note}")
+    # On a narrow terminal (or a pipe, which rich treats as 80 columns) the conditions column
+    # would squeeze every other column into one word per line.
+    wide = out.width >= 120
     table = Table(show_lines=False, expand=False)
-    for col in ("id", "title", "status", "phase", "conditions"):
+    for col in ("id", "title", "status", "phase", *(("conditions",) if wide else ())):
         table.add_column(col, overflow="fold")
     if filters.near:
         table.add_column("nearest site", overflow="fold")
     for h in result.hits:
         row = [h.id, h.title, (h.overall_status or "").lower().replace("_", " "),
-               ", ".join(h.phases).lower(), "; ".join(h.conditions[:3])]
+               ", ".join(h.phases).lower(), *(("; ".join(h.conditions[:3]),) if wide else ())]
         if filters.near:
             s = h.nearest_site
             row.append(f"{s.city or s.facility}, {s.state or s.country} ({s.distance_mi:.0f} mi)" if s else "-")
