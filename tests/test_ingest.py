@@ -75,7 +75,7 @@ def test_bad_records_lose_nothing_already_stored(tmp_path):
     assert dump(conn) == before
 
 
-def _run_ingest(db, *paths, batch_size=50):
+def _run_ingest(db, *paths, batch_size=25):
     return subprocess.Popen([sys.executable, "-m", "trialscout.cli", "ingest", *map(str, paths), "--db", str(db),
                              "--batch-size", str(batch_size)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -93,14 +93,14 @@ def test_interrupted_ingest_rerun_equals_uninterrupted(tmp_path):
     deadline = time.time() + 120
     stored = 0
     while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
         try:
             conn = open_store(killed, create=False, readonly=True)
             stored = conn.execute("SELECT count(*) FROM trials").fetchone()[0]
             conn.close()
         except Exception:  # the store may not exist yet
             continue
-        if stored >= 300:
+        if stored >= 100:
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait(timeout=30)
@@ -108,8 +108,8 @@ def test_interrupted_ingest_rerun_equals_uninterrupted(tmp_path):
     partial = open_store(killed, create=False, readonly=True)
     partial_count = partial.execute("SELECT count(*) FROM trials").fetchone()[0]
     partial.close()
-    assert 300 <= partial_count < 1000
-    assert partial_count % 50 == 0, "a batch was half-committed"
+    assert 100 <= partial_count < 1000
+    assert partial_count % 25 == 0, "a batch was half-committed"
 
     assert _run_ingest(killed, *inputs).wait(timeout=300) == 0
     assert dump(open_store(killed, readonly=True)) == dump(open_store(reference, readonly=True))
