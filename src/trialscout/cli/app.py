@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import orjson
 import typer
 
 from trialscout.store import StoreError, default_path
@@ -43,6 +44,10 @@ def user_errors(func):
             fail("interrupted", 130)
 
     return wrapper
+
+
+def print_json(data) -> None:
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 
 def db_path(db: Path | None) -> Path:

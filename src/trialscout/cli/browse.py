@@ -6,7 +6,6 @@ import sqlite3
 from dataclasses import asdict
 from typing import Annotated, Optional
 
-import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,13 +15,10 @@ from trialscout.model import Trial
 from trialscout.model.vocab import normalize_choice
 from trialscout.store import Filters, Hit, SearchResult, get_trial, open_store, search, stats
 
-from .app import DbOption, JsonOption, UserError, app, db_path, user_errors
+from .app import DbOption, JsonOption, UserError, app, db_path, print_json, user_errors
 
 out = Console(highlight=False)
 
-
-def _dump(data) -> None:
-    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 
 def hit_json(hit: Hit) -> dict:
@@ -119,7 +115,7 @@ def search_command(
                             healthy_volunteers, near, within)
     conn = open_store(db_path(db), create=False, readonly=True)
     if as_json:
-        _dump(result_json(search(conn, query, filters, limit=limit, offset=offset, facets=facets)))
+        print_json(result_json(search(conn, query, filters, limit=limit, offset=offset, facets=facets)))
     else:
         print_search(conn, query, filters=filters, limit=limit)
 
@@ -188,7 +184,7 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     conn = open_store(db_path(db), create=False, readonly=True)
     data = stats(conn)
     if as_json:
-        _dump(data)
+        print_json(data)
         return
     out.print(f"[bold]{data['trials']} trials[/bold], {data['sites_with_coordinates']} sites with coordinates")
     for key in ("by_status", "by_phase", "by_study_type", "by_source"):

@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
-import orjson
 import typer
 from rich.console import Console
 from rich import filesize
@@ -22,7 +21,7 @@ from trialscout.sources import (CtgovClient, StudyQuery, SyncError, base_url_fro
                                 read_studies)
 from trialscout.store import IngestSummary, ingest, open_store
 
-from .app import DbOption, JsonOption, UserError, app, db_path, user_errors
+from .app import DbOption, JsonOption, UserError, app, db_path, print_json, user_errors
 
 err = Console(stderr=True, soft_wrap=True)
 MAX_LISTED_SKIPS = 20
@@ -50,7 +49,7 @@ def _progress(enabled: bool) -> Iterator:
 
 def _report(summary: IngestSummary, db: Path, as_json: bool, strict: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps({"db": str(db), **summary.as_dict()}, option=orjson.OPT_INDENT_2).decode())
+        print_json({"db": str(db), **summary.as_dict()})
     else:
         err.print(f"Stored in {db}: {summary.inserted} new, {summary.updated} updated, "
                   f"{summary.unchanged} unchanged, {summary.older} older versions ignored; "

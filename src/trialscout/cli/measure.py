@@ -21,7 +21,7 @@ from trialscout.measures import (MeasureError, cohort_report, compute_cdasi, com
 from trialscout.measures.cdasi import cdasi_structure
 from trialscout.measures.tis import LABELS, show, tis_table
 
-from .app import JsonOption, UserError, user_errors
+from .app import JsonOption, UserError, print_json, user_errors
 
 out = Console(highlight=False)
 T = TypeVar("T")
@@ -34,9 +34,6 @@ measure_app = typer.Typer(
 FileArgument = Annotated[Path, typer.Argument(help="JSON file with the scores (format in the command's help)",
                                               show_default=False)]
 
-
-def _dump(data: Any) -> None:
-    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 
 def _load_json(path: Path) -> Any:
@@ -70,7 +67,7 @@ def tis_command(file: FileArgument, as_json: JsonOption = False) -> None:
     """
     result = _compute(file, compute_tis)
     if as_json:
-        _dump(result.to_dict())
+        print_json(result.to_dict())
         return
     table = Table(title=f"Total Improvement Score ({result.population})", title_justify="left", box=box.SIMPLE,
                   pad_edge=False)
@@ -99,7 +96,7 @@ def cdasi_command(file: FileArgument, as_json: JsonOption = False) -> None:
     """
     result = _compute(file, compute_cdasi)
     if as_json:
-        _dump(result.to_dict())
+        print_json(result.to_dict())
         return
     labels = {site["key"]: site["label"] for site in cdasi_structure()["sites"]}
     table = Table(title="CDASI", title_justify="left")
@@ -126,7 +123,7 @@ def mmt8_command(file: FileArgument, as_json: JsonOption = False) -> None:
     """
     result = _compute(file, compute_mmt8)
     if as_json:
-        _dump(result.to_dict())
+        print_json(result.to_dict())
         return
     table = Table(title=f"MMT-8 (0-{result.scale})", title_justify="left")
     table.add_column("muscle group")
@@ -147,7 +144,7 @@ def responders_command(file: FileArgument, as_json: JsonOption = False) -> None:
     """
     result = _compute(file, compute_responders)
     if as_json:
-        _dump(result.to_dict())
+        print_json(result.to_dict())
         return
     if result.easi:
         e = result.easi
@@ -191,7 +188,7 @@ def cohort_command(
         except OSError as exc:
             raise UserError(f"cannot write {plot}: {(exc.strerror or str(exc)).lower()}") from None
     if as_json:
-        _dump({**report.to_dict(), "plot": str(written) if written else None})
+        print_json({**report.to_dict(), "plot": str(written) if written else None})
         return
     table = Table(title=f"TIS response at week {report.week} vs week 0 (cumulative: a major responder also "
                         f"counts as moderate and minimal)", title_justify="left")

@@ -19,15 +19,15 @@ _MONTHS = {name: i for i, names in enumerate(
      ("december", "dec")), start=1) for name in names}
 _MON = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATES = (  # (pattern, order of the groups: y=year, m=month number, b=month name, d=day)
-    (rf"\b(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})\b", "ymd"),
-    (rf"\b(\d{{4}})/(\d{{1,2}})/(\d{{1,2}})\b", "ymd"),
+    (r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", "ymd"),
+    (r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b", "ymd"),
     (rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[\s-]+{_MON},?[\s-]+(\d{{4}})\b", "dby"),
     (rf"\b{_MON}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", "bdy"),
-    (rf"\b(\d{{1,2}})([./])(\d{{1,2}})[./](\d{{4}})\b", "numeric"),
+    (r"\b(\d{1,2})([./])(\d{1,2})[./](\d{4})\b", "numeric"),
     (rf"\b{_MON},?\s+(\d{{4}})\b", "by"),
-    (rf"\b(\d{{4}})-(\d{{1,2}})\b", "ym"),
-    (rf"\b(\d{{1,2}})/(\d{{4}})\b", "my"),
-    (rf"^\s*(\d{{4}})\s*$", "y"),
+    (r"\b(\d{4})-(\d{1,2})\b", "ym"),
+    (r"\b(\d{1,2})/(\d{4})\b", "my"),
+    (r"^\s*(\d{4})\s*$", "y"),
 )
 
 
