@@ -37,7 +37,7 @@ def full_store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """The bundled demo corpus, which needs nothing from ../shared."""
-    from trialscout.cli.ingest import demo_corpus
+    from trialscout.data import demo_corpus
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     conn = open_store(path)

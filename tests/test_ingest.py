@@ -82,7 +82,7 @@ def _run_ingest(db, *paths, batch_size=25):
 
 def test_interrupted_ingest_rerun_equals_uninterrupted(tmp_path):
     need_shared()
-    from trialscout.cli.ingest import demo_corpus
+    from trialscout.data import demo_corpus
 
     inputs = (API_SAMPLE, *demo_corpus())  # about 1,300 records: enough batches to cut one short
     reference = tmp_path / "reference.db"

@@ -187,7 +187,7 @@ def test_directory_mixing_formats(tmp_path, studies):
 
 
 def test_progress_reports_bytes_for_files_and_records_for_zips():
-    from trialscout.cli.ingest import demo_corpus
+    from trialscout.data import demo_corpus
 
     calls = []
     items = list(read_paths(demo_corpus(), lambda *args: calls.append(args)))

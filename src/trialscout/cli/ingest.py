@@ -7,7 +7,6 @@ import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich import filesize
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trialscout.data import demo_corpus
 from trialscout.model.vocab import normalize_choice
 from trialscout.sources import (CtgovClient, StudyQuery, SyncError, base_url_from_env, read_page, read_paths,
                                 read_studies)
@@ -131,12 +131,6 @@ def sync_command(
     except SyncError as exc:
         raise UserError(str(exc)) from None
     _report(summary, db_path(db), as_json, strict=False)
-
-
-def demo_corpus() -> list[Path]:
-    folder = resources.files("trialscout.data").joinpath("demo")
-    return sorted(Path(str(folder.joinpath(name))) for name in
-                  ("ctgov-api-studies.json.gz", "seed-trials.json", "allpublicxml-demo.zip"))
 
 
 @app.command("demo")
