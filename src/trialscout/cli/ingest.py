@@ -47,6 +47,33 @@ def _progress(enabled: bool) -> Iterator:
         yield update
 
 
+def _parse_criteria(conn, enabled: bool, show: bool) -> None:
+    """Parse the criteria of new or changed trials now, so search results and matching never wait."""
+    if not enabled:
+        return
+    from trialscout.criteria import parse_pending, pending_count
+
+    total = pending_count(conn)
+    if not total:
+        return
+    with _progress(show) as progress:
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("criteria", done, total, "trials")
+
+        parse_pending(conn, progress=step)
+    if show:
+        err.print(f"Parsed the eligibility criteria of {total:,} trials.", highlight=False)
+
+
+ParseOption = Annotated[bool, typer.Option("--parse/--no-parse",
+                                           help="Parse eligibility criteria of new and changed trials")]
+
+
 def _report(summary: IngestSummary, db: Path, as_json: bool, strict: bool) -> None:
     if as_json:
         print_json({"db": str(db), **summary.as_dict()})
@@ -77,6 +104,7 @@ def ingest_command(
     db: DbOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 500,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any record was skipped")] = False,
+    parse: ParseOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Load trials from files into the store (idempotent; a newer record replaces an older one)."""
@@ -86,6 +114,7 @@ def ingest_command(
     with _progress(not as_json) as progress:
         items = itertools.chain(read_paths(paths or [], progress), (read_page(p) for p in from_text or []))
         summary = ingest(conn, items, batch_size=batch_size)
+    _parse_criteria(conn, parse, not as_json)
     _report(summary, db_path(db), as_json, strict)
 
 
@@ -115,6 +144,7 @@ def sync_command(
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a 429, 5xx or network error, "
                                                              "with exponential backoff")] = 3,
     db: DbOption = None,
+    parse: ParseOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Pull studies live from the ClinicalTrials.gov API v2 into the store."""
@@ -130,6 +160,7 @@ def sync_command(
             summary = ingest(conn, read_studies(client.iter_studies(query, max_records), url))
     except SyncError as exc:
         raise UserError(str(exc)) from None
+    _parse_criteria(conn, parse, not as_json)
     _report(summary, db_path(db), as_json, strict=False)
 
 
@@ -143,6 +174,7 @@ def demo_command(db: DbOption = None) -> None:
     conn = open_store(path)
     with _progress(True) as progress:
         summary = ingest(conn, read_paths(demo_corpus(), progress))
+    _parse_criteria(conn, True, True)
     _report(summary, path, False, strict=False)
     err.print(f"\n$ trialscout search dermatomyositis --near 'Cleveland, OH' --within 500mi --db {path}\n")
     print_search(conn, "dermatomyositis", near="Cleveland, OH", within="500mi")

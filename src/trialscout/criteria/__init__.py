@@ -1,5 +1,18 @@
-"""Eligibility criteria: turning a trial's free-text criteria into structured items for matching."""
+"""Eligibility criteria: split, parse and normalize a trial's free-text criteria into typed facts.
 
+Pipeline: ``split`` (items) -> ``nlp`` (lexicon concepts + ConText) / ``demographics`` / ``thresholds``
+(numbers, units) / ``temporal`` (windows) -> ``parse`` (facts per criterion) -> ``stored`` (kept in the
+store beside the trial).
+"""
+
+from .describe import describe_fact, describe_threshold, describe_window
+from .model import Criterion, Fact, Threshold, Window
+from .parse import PARSER_VERSION, parse_criteria
 from .split import CriterionItem, split_criteria
+from .stored import criteria_for, iter_parsed, parse_pending, pending_count
 
-__all__ = ["CriterionItem", "split_criteria"]
+__all__ = [
+    "PARSER_VERSION", "Criterion", "CriterionItem", "Fact", "Threshold", "Window", "criteria_for",
+    "describe_fact", "describe_threshold", "describe_window", "iter_parsed", "parse_criteria",
+    "parse_pending", "pending_count", "split_criteria",
+]

@@ -1,0 +1,98 @@
+"""The curated concept lexicon (``lexicon.json``): canonical names, synonyms, codes and hierarchy.
+
+Drugs belong to classes ("tofacitinib" is a "JAK inhibitor"), classes and conditions may have a parent
+("juvenile dermatomyositis" is a "dermatomyositis"); matching uses both directions, so a criterion
+about a class is met by any member and a criterion about a parent by any descendant.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+__all__ = ["CATEGORIES", "Concept", "Lexicon", "lexicon"]
+
+# lexicon.json section -> the fact kind a mention of it yields
+CATEGORIES = {
+    "labs": "lab",
+    "scores": "score",
+    "drug_classes": "drug_class",
+    "drugs": "drug",
+    "conditions": "condition",
+    "procedures": "procedure",
+    "vaccines": "vaccine",
+    "devices": "device",
+}
+_CODE_KEYS = ("loinc", "atc", "icd10", "rxnorm", "snomed")
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    kind: str
+    name: str
+    synonyms: tuple[str, ...]
+    codes: dict[str, str] = field(default_factory=dict)
+    parents: tuple[str, ...] = ()  # drug classes for drugs, "parent" for the others
+    data: dict = field(default_factory=dict)  # unit, molar_mass, min/max, live ... as in the file
+
+
+class Lexicon:
+    def __init__(self, raw: dict) -> None:
+        self.version: str = raw.get("version", "unknown")
+        self.concepts: dict[tuple[str, str], Concept] = {}
+        for section, kind in CATEGORIES.items():
+            for entry in raw.get(section, []):
+                parents = entry.get("classes") or ([entry["parent"]] if entry.get("parent") else [])
+                codes = {k: entry[k] for k in _CODE_KEYS if entry.get(k)}
+                rest = {k: v for k, v in entry.items()
+                        if k not in ("name", "synonyms", "classes", "parent", *_CODE_KEYS)}
+                self.concepts[(kind, entry["name"])] = Concept(
+                    kind, entry["name"], tuple(entry.get("synonyms", ())), codes, tuple(parents), rest)
+        self._children: dict[str, set[str]] = {}
+        self._parents: dict[str, set[str]] = {}
+        for c in self.concepts.values():
+            for p in c.parents:
+                self._children.setdefault(p, set()).add(c.name)
+                self._parents.setdefault(c.name, set()).add(p)
+
+    def get(self, kind: str, name: str) -> Concept | None:
+        return self.concepts.get((kind, name))
+
+    def find(self, name: str) -> Concept | None:
+        """The concept with this canonical name in any category (names are unique in practice)."""
+        for kind in CATEGORIES.values():
+            if (c := self.concepts.get((kind, name))) is not None:
+                return c
+        return None
+
+    def ancestors(self, name: str) -> set[str]:
+        """Every class or parent above ``name``, transitively (not including ``name``)."""
+        return _walk(name, self._parents)
+
+    def descendants(self, name: str) -> set[str]:
+        """Every member or sub-concept under ``name``, transitively (not including ``name``)."""
+        return _walk(name, self._children)
+
+    def covers(self, general: str, specific: str) -> bool:
+        """True when ``specific`` is ``general`` or falls under it ("JAK inhibitor" covers tofacitinib)."""
+        return general == specific or specific in self.descendants(general)
+
+
+def _walk(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    seen.discard(start)
+    return seen
+
+
+@cache
+def lexicon() -> Lexicon:
+    text = resources.files(__package__).joinpath("lexicon.json").read_text("utf-8")
+    return Lexicon(json.loads(text))

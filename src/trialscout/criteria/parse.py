@@ -1,0 +1,179 @@
+"""Parse a trial's eligibility text into typed criteria: the engine's entry point.
+
+Per criterion: demographics by pattern, lexicon concepts (with ConText flags) by phrase matching,
+thresholds and time windows from the text, then each threshold and window is attached to the concept
+it follows. A criterion where nothing fits keeps its text and no facts ("unparsed"), so nothing is
+dropped and nothing guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .demographics import demographic_facts
+from .lexicon import lexicon
+from .model import Criterion, Fact, Threshold, Window
+from .nlp import Mention, mentions
+from .numbers import normalize_text
+from .split import CriterionItem, split_criteria
+from .temporal import find_windows
+from .thresholds import Threshold as RawThreshold
+from .thresholds import find_thresholds
+
+__all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
+
+# Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
+PARSER_VERSION = 1
+
+_MEASURABLE = {"lab", "score", "drug", "drug_class"}
+_TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
+               "a", "mo", "d", "wk", "h", "min"}
+_EXCEPT = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|with\s+the\s+exception\s+of|excluding|apart\s+from|"
+                     r"besides|unless|but\s+not)\b", re.I)
+# "(including varicella or measles)", "(e.g. ...)": examples of the concept before them, not new facts.
+_EXAMPLES = re.compile(r"\((?:including|incl\.|e\.g\.?,?|eg,?|such\s+as|for\s+example|i\.e\.?,?)\s[^()]*\)", re.I)
+_DOSE_CHANGE = re.compile(r"\b(?:chang\w*|increas\w*|decreas\w*|adjust\w*|modif\w*|taper\w*|escalat\w*)\s+"
+                          r"(?:in\s+|of\s+)?(?:the\s+)?(?:dos\w*|regimen)|\bdos\w*\s+(?:chang|modif|adjust)\w*", re.I)
+_ANY_OF = re.compile(r"\b(?:any|at\s+least)\s+(?P<n>one|1|two|2|three|3)\s+(?:\(\d\)\s+)?of\s+the\s+following", re.I)
+_OR = re.compile(r"\b(?:or|and/or)\b|/", re.I)
+_JOIN = re.compile(r"^\s*(?:,|/|or|and|and/or|&)?\s*(?:\([^()]{0,30}\))?\s*$", re.I)
+_SCORE_VALUES = re.compile(
+    r"^[\s:]*(?:\([^()]{0,40}\)\s*)?(?:(?:performance\s+)?(?:status|score|grade|PS|class)\s*)?(?:of\s+|[:=]\s*)?"
+    r"(?P<vals>\d{1,3}(?:\.\d+)?(?:\s*(?:,|or|and|-|–|to)\s*\d{1,3}(?:\.\d+)?)+|\d{1,3}(?:\.\d+)?\b(?!\s*[%./]))",
+    re.I)
+_CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
+
+
+def parse_criteria(text: str | None) -> list[Criterion]:
+    """Split and parse a whole eligibility text; children follow their parent in the list."""
+    out: list[Criterion] = []
+
+    def walk(item: CriterionItem, parent: int | None) -> None:
+        idx = len(out)
+        c = parse_item(item, idx, parent)
+        if item.children and c.section == "exclusion" and c.min_count is None:
+            c = c.model_copy(update={"min_count": 1})  # listed exclusions: any one of them excludes
+        out.append(c)
+        for child in item.children:
+            walk(child, idx)
+
+    for item in split_criteria(text):
+        walk(item, None)
+    return out
+
+
+def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None) -> Criterion:
+    text = item.text
+    norm = normalize_text(text)
+    facts = demographic_facts(norm)
+    found = mentions(norm)
+    windows = find_windows(norm)
+    thresholds = [t for t in find_thresholds(norm) if (t.unit or "") not in _TIME_UNITS
+                  and not _inside(t, windows) and not _inside(t, [f for f in facts if f.kind == "age"])]
+    exceptions = _exception_spans(norm)
+    facts += _concept_facts(norm, found, thresholds, windows, exceptions)
+    facts.sort(key=lambda f: f.start)
+    section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
+    logic, min_count = _logic(norm, section, facts)
+    return Criterion(id=idx, section=section, text=text, start=item.start, end=item.end, parent=parent,
+                     logic=logic, min_count=min_count, facts=tuple(facts))
+
+
+def _inside(t: RawThreshold, spans: Iterable) -> bool:
+    return any(s.start <= t.start < s.end for s in spans)
+
+
+def _exception_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _EXCEPT.finditer(text):
+        opened = text.rfind("(", 0, m.start())
+        if opened > text.rfind(")", 0, m.start()):
+            close = text.find(")", m.end())
+            end = close if close >= 0 else len(text)
+        else:
+            stop = re.compile(r"[;)]|\.(?:\s|$)|,\s+(?:treated|untreated|within|in\s+the|or\s+any|and\s+any)").search(
+                text, m.end())
+            end = stop.start() if stop else len(text)
+        spans.append((m.start(), end))
+    return spans
+
+
+def _clause(text: str, pos: int) -> tuple[int, int]:
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
+    nxt = _CLAUSE_END.search(text, pos)
+    return start, nxt.start() if nxt else len(text)
+
+
+def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshold], windows: list[Window],
+                   exceptions: list[tuple[int, int]]) -> list[Fact]:
+    lex = lexicon()
+    examples = [(x.start(), x.end()) for x in _EXAMPLES.finditer(text)]
+    found = [m for m in found if not any(s <= m.start < e and any(f.end <= s for f in found) for s, e in examples)]
+    main = [m for m in found if not any(s <= m.start < e for s, e in exceptions)]
+    excepted = [m for m in found if m not in main]
+    owned: dict[int, list[Threshold]] = {i: [] for i in range(len(main))}
+    measurable = [i for i, m in enumerate(main) if m.kind in _MEASURABLE]
+    for t in thresholds:
+        owner = next((i for i in reversed(measurable) if main[i].end <= t.start), None)
+        if owner is not None and _clause(text, main[owner].end)[1] >= t.start:
+            owned[owner].append(_threshold(t))
+    # "AST or ALT > 2.5 x ULN", "AST/ALT": the first of a joined pair shares the second's limits.
+    for i in range(len(main) - 2, -1, -1):
+        a, b = main[i], main[i + 1]
+        if not owned[i] and owned[i + 1] and a.kind == b.kind and _JOIN.match(text[a.end:b.start]):
+            owned[i] = list(owned[i + 1])
+    facts = []
+    for i, m in enumerate(main):
+        th = tuple(owned[i])
+        if m.kind == "score" and not th:
+            th = _score_values(text, m)
+        if m.kind in ("lab", "score") and not th:
+            continue  # a lab named without a limit ("liver function tests") is not checkable
+        concept = lex.get(m.kind, m.concept)
+        clause = _clause(text, m.start)
+        window = next((w for w in windows if m.end <= w.start < clause[1]), None)
+        exc = tuple(dict.fromkeys(x.concept for x in excepted
+                                  if any(s <= x.start < e and s >= m.end for s, e in exceptions)))
+        dose_change = bool(m.kind in ("drug", "drug_class") and
+                           _DOSE_CHANGE.search(text, clause[0], m.end + 40 if m.end + 40 < clause[1] else clause[1]))
+        facts.append(Fact(
+            kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
+            start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
+            historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change))
+    return facts
+
+
+def _threshold(t: RawThreshold) -> Threshold:
+    return Threshold(op=t.op, value=t.value, high=t.high, unit=t.unit, relative_to=t.relative_to, sex=t.sex,
+                     scale_max=t.scale_max, alternative=t.alternative, start=t.start, end=t.end)
+
+
+def _score_values(text: str, m: Mention) -> tuple[Threshold, ...]:
+    """"ECOG 0-1", "ECOG performance status of 0, 1 or 2", "CDASI 12": allowed values without an operator."""
+    hit = _SCORE_VALUES.match(text, m.end)
+    if not hit:
+        return ()
+    raw = hit.group("vals")
+    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", raw)]
+    start, end = hit.start("vals"), hit.end("vals")
+    if len(nums) == 1:
+        return (Threshold(op="=", value=nums[0], start=start, end=end),)
+    if re.search(r"-|–|\bto\b", raw) and len(nums) == 2:
+        return (Threshold(op="between", value=min(nums), high=max(nums), start=start, end=end),)
+    return (Threshold(op="in", value=min(nums), values=tuple(nums), start=start, end=end),)
+
+
+def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]:
+    """How facts combine, and how many children must hold ("any 1 of the following"; None = all).
+    Exclusions default to "any": a patient meeting any listed finding is excluded, which is also the
+    cautious reading when the wording is unclear."""
+    m = _ANY_OF.search(text)
+    min_count = int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m else None
+    if section == "exclusion":
+        return "any", min_count
+    concepts = [f for f in facts if f.kind not in ("consent", "contraception", "language")]
+    if len(concepts) > 1 and any(_OR.search(text, a.end, b.start) for a, b in zip(concepts, concepts[1:])):
+        return "any", min_count
+    return "all", min_count

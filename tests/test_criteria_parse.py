@@ -1,0 +1,174 @@
+"""The criteria engine on the dermatomyositis seed trials (bundled in the demo corpus) and on bad input."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from trialscout.criteria import Criterion, Fact, describe_fact, parse_criteria
+from trialscout.data import demo_corpus
+from trialscout.sources import read_path
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, list[Criterion]]:
+    path = next(p for p in demo_corpus() if p.name == "seed-trials.json")
+    return {t.id: parse_criteria(t.eligibility.criteria if t.eligibility else None) for t in read_path(path)}
+
+
+def _find(criteria: list[Criterion], start: str) -> Criterion:
+    hits = [c for c in criteria if c.text.startswith(start)]
+    assert hits, f"no criterion starts with {start!r}"
+    return hits[0]
+
+
+def _only(c: Criterion, kind: str) -> Fact:
+    facts = [f for f in c.facts if f.kind == kind]
+    assert len(facts) == 1, [describe_fact(f) for f in c.facts]
+    return facts[0]
+
+
+def test_prednisone_dose_threshold(seeds):
+    c = _find(seeds["NCT07012057"], "Prednisone dose greater than 20 mg/day")
+    assert c.section == "exclusion"
+    f = _only(c, "drug")
+    assert f.concept == "prednisone"
+    (t,) = f.thresholds
+    assert (t.op, t.value, t.unit) == (">", 20, "mg/day")
+    assert c.text[t.start:t.end].startswith("greater than 20 mg")
+
+
+def test_four_lab_thresholds_in_one_line():
+    (c,) = parse_criteria("Exclusion Criteria:\n* Total WBC count <2500 cells/microliter; Absolute neutrophil "
+                          "count <= 1000/mm3; platelets <= 100,000/microliter; hemoglobin <= 10gm\n")
+    labs = [f for f in c.facts if f.kind == "lab"]
+    got = [(f.concept, f.thresholds[0].op, f.thresholds[0].value, f.thresholds[0].unit) for f in labs]
+    assert [g[1:] for g in got] == [("<", 2500, "1/uL"), ("<=", 1000, "1/uL"), ("<=", 100000, "1/uL"),
+                                    ("<=", 10, "g/dL")]
+    names = [g[0] for g in got]
+    assert "platelet" in names[2] and "hemoglobin" in names[3] and "neutrophil" in names[1]
+    assert c.logic == "any"  # any one of these findings excludes
+
+
+def test_mmt8_on_150_scale_with_any_of_group(seeds):
+    criteria = seeds["NCT07012057"]
+    parent = _find(criteria, "Active disease based on Manual Muscle Testing")
+    f = _only(parent, "score")
+    assert "MMT" in f.concept.upper() or "manual muscle" in f.concept.lower()
+    (t,) = f.thresholds
+    assert (t.op, t.value, t.scale_max) == ("<", 136, 150)
+    assert parent.min_count == 1
+    children = [c for c in criteria if c.parent == parent.id]
+    assert len(children) == 4
+    first = _only(children[0], "score")
+    assert "physician" in first.concept.lower()
+    assert (first.thresholds[0].op, first.thresholds[0].value, first.thresholds[0].scale_max) == (">=", 3, 10)
+    haq = _only(children[3], "score")
+    assert "HAQ" in haq.concept.upper() or "health assessment" in haq.concept.lower()
+    assert (haq.thresholds[0].op, haq.thresholds[0].value) == (">=", 0.75)
+
+
+def test_cdasi_at_least_12(seeds):
+    c = _find(seeds["SEED-LENALIDOMIDE-CDM"], "Disease activity with skin damage (CDASI")
+    f = next(f for f in c.facts if f.kind == "score")
+    assert "cdasi" in f.concept.lower()
+    assert (f.thresholds[0].op, f.thresholds[0].value) == (">=", 12)
+
+
+def test_malignancy_within_five_years():
+    (c,) = parse_criteria("Exclusion Criteria:\n* History of malignant tumor within 5 years prior to screening\n")
+    f = _only(c, "condition")
+    assert f.concept in ("malignancy", "malignant neoplasm", "cancer")
+    assert f.historical
+    assert (f.window.days, f.window.relation, f.window.anchor) == (1825, "within", "screening")
+
+
+def test_malignancy_exceptions_and_window(seeds):
+    c = _find(seeds["NCT07012057"], "History of any malignancy of any organ system")
+    f = next(f for f in c.facts if f.kind == "condition")
+    assert f.window and f.window.days == 3 * 365
+    assert any("basal cell" in e for e in f.exceptions)
+    assert not any(g.kind == "condition" and "basal cell" in (g.concept or "") for g in c.facts)
+
+
+def test_drug_class_and_windows(seeds):
+    crit = seeds["NCT07012057"]
+    jak = _only(_find(crit, "Prior use of a JAK inhibitor"), "drug_class")
+    assert jak.concept == "JAK inhibitor"
+    ritux = _only(_find(crit, "Rituximab use within 6 months"), "drug")
+    assert (ritux.concept, ritux.window.days) == ("rituximab", 180)
+    change = _find(crit, "Change in dose of methotrexate")
+    drugs = [f for f in change.facts if f.kind == "drug"]
+    assert len(drugs) >= 7 and all(f.dose_change and f.window and f.window.days == 84 for f in drugs)
+    assert all(f.window.anchor == "baseline" for f in drugs)
+    vaccine = _only(_find(crit, "Have received any live or live attenuated vaccines"), "vaccine")
+    assert vaccine.window.days == 60
+
+
+def test_biologic_other_than_ivig(seeds):
+    f = next(f for f in _find(seeds["NCT07012057"], "Concurrent use of any biologic agent").facts
+             if f.kind == "drug_class")
+    assert "biologic" in f.concept.lower()
+    assert any("globulin" in e or "IVIG" in e.upper() for e in f.exceptions)
+
+
+def test_demographics(seeds):
+    crit = seeds["NCT07012057"]
+    age = _only(_find(crit, "Male or female, 18 years of age or older"), "age")
+    assert (age.thresholds[0].op, age.thresholds[0].value) == (">=", 18)
+    assert _only(_find(crit, "Must be English-speaking"), "language").value == "English"
+    preg = _find(crit, "Pregnant or breast-feeding patients")
+    assert {f.kind for f in preg.facts} >= {"pregnancy", "breastfeeding"} and preg.section == "exclusion"
+    cdm = seeds["SEED-LENALIDOMIDE-CDM"]
+    age = _only(_find(cdm, "Age 18 to 75 years"), "age")
+    assert (age.thresholds[0].op, age.thresholds[0].value, age.thresholds[0].high) == ("between", 18, 75)
+    female = _find(cdm, "Male or non-pregnant")
+    assert all(f.negated for f in female.facts if f.kind in ("pregnancy", "breastfeeding"))
+
+
+def test_negation_and_family_from_context():
+    (neg,) = parse_criteria("Inclusion Criteria:\n* No history of diabetes mellitus\n")
+    assert _only(neg, "condition").negated
+    (fam,) = parse_criteria("Exclusion Criteria:\n* Family history of sudden cardiac death or long QT syndrome\n")
+    assert any(f.family for f in fam.facts)
+
+
+def test_sex_specific_and_uln_thresholds():
+    (c,) = parse_criteria("Hemoglobin < 9 g/dL in males and < 8 g/dL in females")
+    f = _only(c, "lab")
+    assert [(t.value, t.sex) for t in f.thresholds] == [(9, "male"), (8, "female")]
+    (c,) = parse_criteria("AST or ALT > 2.5 x ULN")
+    labs = [f for f in c.facts if f.kind == "lab"]
+    assert len(labs) == 2 and all(f.thresholds[0].relative_to == "ULN" and f.thresholds[0].value == 2.5
+                                  for f in labs)
+
+
+def test_unparsed_is_kept_with_its_text():
+    (c,) = parse_criteria("Inclusion Criteria:\n* Stated willingness to comply with all study procedures\n")
+    assert c.kind == "unparsed" and c.facts == () and "willingness" in c.text
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, "\x00\x01\xff" * 300, "≥≤µ×\u00a0１２３" * 100,
+                                  "Platelets " + "< 1 " * 3000])
+def test_bad_input_is_bounded(text):
+    t0 = time.perf_counter()
+    out = parse_criteria(text)
+    assert time.perf_counter() - t0 < 10
+    assert all(isinstance(c, Criterion) for c in out)
+
+
+def test_huge_and_random_input():
+    rng = random.Random(7)
+    junk = "".join(chr(rng.randrange(1, 0x3000)) for _ in range(100_000))
+    out = parse_criteria(junk)
+    assert isinstance(out, list)
+    big = ("* Platelets >= 100,000/mm3 and hemoglobin > 9 g/dL within 4 weeks of history of cancer\n" * 1200)[:100_000]
+    assert len(parse_criteria(big)) > 1000
+
+
+def test_full_width_digits_and_symbols():
+    (c,) = parse_criteria("Platelets ≥ １００ × 10⁹/L")
+    (t,) = _only(c, "lab").thresholds
+    assert (t.op, t.value, t.unit) == (">=", 100, "1e9/L")
