@@ -25,12 +25,14 @@ _BREAST = re.compile(_D["breastfeeding"], re.I)
 _BREAST_NEG = re.compile(_D["breastfeeding_negated"], re.I)
 _CONTRA = re.compile(_D["contraception"], re.I)
 _CONSENT = re.compile(_D["consent"], re.I)
+_LANG_NAME = re.compile(rf"\b(?:{'|'.join(_D['languages'])})\b", re.I)  # cheap gate for _LANG
 _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
 
 _N = r"(\d{1,3}(?:\.\d)?)"
 _Y = r"\s*(?:years?|yrs?)?(?:\s+(?:of\s+age|old))?"
+_OF_AGE = r"(?:(?:the\s+)?age\s+(?:of\s+)?)?"
 _LOW = r"(?:>=|=>|≥|⩾|at\s+least|no\s+(?:less|younger)\s+than|not\s+(?:less|younger)\s+than|minimum(?:\s+of)?)"
 _LT = r"(?:<|less\s+than|younger\s+than|under|below)"
 _GT = r"(?:>|greater\s+than|older\s+than|more\s+than|over|above)"
@@ -41,17 +43,17 @@ _AGE_PATTERNS = [
      "between"),
     (re.compile(rf"\b{_N}{_Y}\s*(?:or|and)\s*(?:older|over|above|greater|more)\b", re.I), ">="),
     (re.compile(rf"\b{_N}{_Y}\s*(?:or|and)\s*(?:younger|under|below|less)\b", re.I), "<="),
-    (re.compile(rf"{_LOW}\s*(?:the\s+age\s+of\s+)?{_N}{_Y}", re.I), ">="),
-    (re.compile(rf"{_HIGH}\s*(?:the\s+age\s+of\s+)?{_N}{_Y}", re.I), "<="),
-    (re.compile(rf"{_GT}\s*(?:the\s+age\s+of\s+)?{_N}{_Y}", re.I), ">"),
-    (re.compile(rf"{_LT}\s*(?:the\s+age\s+of\s+)?{_N}{_Y}", re.I), "<"),
+    (re.compile(rf"{_LOW}\s*{_OF_AGE}{_N}{_Y}", re.I), ">="),
+    (re.compile(rf"{_HIGH}\s*{_OF_AGE}{_N}{_Y}", re.I), "<="),
+    (re.compile(rf"{_GT}\s*{_OF_AGE}{_N}{_Y}", re.I), ">"),
+    (re.compile(rf"{_LT}\s*{_OF_AGE}{_N}{_Y}", re.I), "<"),
 ]
 # A number only counts as an age with an age word right next to it, not anywhere in the criterion.
 _AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold\b|\byears?\s+of\s+age\b|\byears?\b(?!\s+(?:prior|before|after|of\s+(?!age)))", re.I)
 
 
-def _age(text: str) -> list[Fact]:
-    if not _AGE_CTX.search(text):
+def _age(text: str, label_end: int) -> list[Fact]:
+    if not label_end and not _AGE_CTX.search(text):
         return []
     facts: list[Fact] = []
     taken: list[tuple[int, int]] = []
@@ -60,7 +62,7 @@ def _age(text: str) -> list[Fact]:
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             near = text[max(0, m.start() - 25):m.end() + 25]
-            if not _AGE_NEAR.search(near) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
+            if not (m.start() < label_end or _AGE_NEAR.search(near)) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
                                                        text[max(0, m.start() - 15):m.start()], re.I):
                 continue
             nums = [float(g) for g in m.groups() if g is not None]
@@ -79,10 +81,8 @@ def _age(text: str) -> list[Fact]:
 
 
 def _sex(text: str) -> list[Fact]:
-    if _SEX_FREE.search(text):
-        return []
     f, m = _FEMALE.search(text), _MALE.search(text)
-    if bool(f) == bool(m):
+    if bool(f) == bool(m) or _SEX_FREE.search(text):
         return []
     hit = f or m
     assert hit is not None
@@ -99,15 +99,16 @@ def _flagged(kind: str, rx: re.Pattern, neg: re.Pattern, text: str, value: str |
                  negated=bool(n))]
 
 
-def demographic_facts(text: str) -> list[Fact]:
-    facts = _age(text) + _sex(text)
+def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
+    """``text[:age_label_end]`` is under an "Age:" label, so bare numbers there ("18 and over") are ages."""
+    facts = _age(text, age_label_end) + _sex(text)
     facts += _flagged("pregnancy", _PREG, _PREG_NEG, text, "pregnant")
     facts += _flagged("breastfeeding", _BREAST, _BREAST_NEG, text, "breastfeeding")
     if (c := _CONTRA.search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
     if (c := _CONSENT.search(text)):
         facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end()))
-    if (lang := _LANG.search(text)):
+    if _LANG_NAME.search(text) and (lang := _LANG.search(text)):
         name = (lang.group("lang") or lang.group("lang2")).capitalize()
         facts.append(Fact(kind="language", value=name, text=lang.group(), start=lang.start(), end=lang.end()))
     return facts

@@ -77,6 +77,9 @@ class Criterion(_Model):
     start: int
     end: int
     parent: int | None = None
+    # "heading": a label over its children ("Hematopoietic:"); "note": says nothing to check ("Not
+    # specified", "See Disease Characteristics"). Neither is a criterion a patient can meet or fail.
+    role: Literal["criterion", "heading", "note"] = "criterion"
     # How this criterion's facts combine ("all" must hold, "any" one suffices), and how many of its
     # children must hold: None means all, 1 for "any 1 of the following".
     logic: Literal["all", "any"] = "all"
@@ -86,5 +89,7 @@ class Criterion(_Model):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def kind(self) -> str:
-        """The criterion's type for reports: its first fact's kind, or "unparsed"."""
-        return self.facts[0].kind if self.facts else "unparsed"
+        """The criterion's type for reports: its first fact's kind, its role, or "unparsed"."""
+        if self.facts:
+            return self.facts[0].kind
+        return self.role if self.role != "criterion" else "unparsed"

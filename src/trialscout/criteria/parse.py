@@ -44,6 +44,14 @@ _SCORE_VALUES = re.compile(
     re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
+_AGE_LABEL = re.compile(r"\s*age\b", re.I)
+_NEXT_LABEL = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[a-z]+){0,3}\s*:")
+# A label over sub-items: "Hematopoietic:", "Patients must have:", "Prior Medication:".
+_HEADING = re.compile(r"^[^.;:]{1,80}:\s*$")
+# Says nothing checkable: legacy NCI placeholders and pointers to other sections.
+_NOTE = re.compile(r"^\W*(?:not\s+specified|none|n/?a|not\s+applicable|see\s+(?:disease|patient|general|above|below|"
+                   r"inclusion|exclusion)\b[^.]*|please\s+contact\s+(?:the\s+)?(?:site|study)[^.]*|"
+                   r"(?:no\s+)?other\s+criteria|no\s+restrictions?|unspecified|see\s+text)\W*$", re.I)
 
 
 def parse_criteria(text: str | None) -> list[Criterion]:
@@ -52,7 +60,8 @@ def parse_criteria(text: str | None) -> list[Criterion]:
 
     def walk(item: CriterionItem, parent: int | None) -> None:
         idx = len(out)
-        c = parse_item(item, idx, parent)
+        label = out[parent].text if parent is not None else ""
+        c = parse_item(item, idx, parent, age_label=bool(_AGE_LABEL.match(label)))
         if item.children and c.section == "exclusion" and c.min_count is None:
             c = c.model_copy(update={"min_count": 1})  # listed exclusions: any one of them excludes
         out.append(c)
@@ -64,10 +73,12 @@ def parse_criteria(text: str | None) -> list[Criterion]:
     return out
 
 
-def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None) -> Criterion:
+def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
+               age_label: bool = False) -> Criterion:
+    """One item; ``age_label`` says it sits under an "Age:" heading, where "18 and over" is an age."""
     text = item.text
     norm = normalize_text(text)
-    facts = demographic_facts(norm)
+    facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label))
     found = mentions(norm)
     windows = find_windows(norm)
     thresholds = [t for t in find_thresholds(norm) if (t.unit or "") not in _TIME_UNITS
@@ -77,8 +88,23 @@ def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None) -> 
     facts.sort(key=lambda f: f.start)
     section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
     logic, min_count = _logic(norm, section, facts)
+    role = "criterion"
+    if not facts:
+        if _NOTE.match(norm):
+            role = "note"
+        elif _HEADING.match(norm) and (item.children or len(norm) < 40):
+            role = "heading"
     return Criterion(id=idx, section=section, text=text, start=item.start, end=item.end, parent=parent,
-                     logic=logic, min_count=min_count, facts=tuple(facts))
+                     role=role, logic=logic, min_count=min_count, facts=tuple(facts))
+
+
+def _age_label_end(text: str, under_label: bool) -> int:
+    """Where the "Age:" part of a text ends: legacy records run labels together on one line
+    ("Age: 18 and over Performance status: ECOG 0-2 ...")."""
+    if not (under_label or _AGE_LABEL.match(text)):
+        return 0
+    nxt = _NEXT_LABEL.search(text, 4)
+    return nxt.start() if nxt else len(text)
 
 
 def _inside(t: RawThreshold, spans: Iterable) -> bool:

@@ -60,8 +60,13 @@ def _number(text: str | None) -> float:
     return float(_WORDS[low]) if low in _WORDS else float(low)
 
 
+_UNIT_WORD = re.compile(r"(?:hour|day|week|month|year)", re.I)  # cheap gate: most criteria have none
+
+
 def find_windows(text: str) -> list[Window]:
     """Every time window in ``text``, left to right, without overlaps (the longest reading wins)."""
+    if not _UNIT_WORD.search(text):
+        return []
     found: list[tuple[int, int, Window]] = []
     for rx, relation in _COMPILED:
         for m in rx.finditer(text):
