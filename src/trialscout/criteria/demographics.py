@@ -11,6 +11,7 @@ import re
 from importlib import resources
 
 from .model import Fact, Threshold
+from .numbers import COMPARATOR_RE, OPS
 
 __all__ = ["demographic_facts"]
 
@@ -30,26 +31,33 @@ _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
 
-_N = r"(\d{1,3}(?:\.\d)?)"
-_Y = r"\s*(?:years?|yrs?)?(?:\s+(?:of\s+age|old))?"
+_N = r"(?:(?<=age)|\b)(\d{1,3}(?:\.\d)?)"  # "age18" is written too
+_Y = r"\s*(?P<unit>years?|yrs?|months?|weeks?|days?|hours?)?(?:\s+(?:of\s+age|old))?"
 _OF_AGE = r"(?:(?:the\s+)?age\s+(?:of\s+)?)?"
-_LOW = r"(?:>=|=>|≥|⩾|at\s+least|no\s+(?:less|younger)\s+than|not\s+(?:less|younger)\s+than|minimum(?:\s+of)?)"
-_LT = r"(?:<|less\s+than|younger\s+than|under|below)"
-_GT = r"(?:>|greater\s+than|older\s+than|more\s+than|over|above)"
-_HIGH = r"(?:<=|=<|≤|⩽|at\s+most|no\s+(?:more|older)\s+than|not\s+(?:more|older)\s+than|up\s+to|maximum(?:\s+of)?)"
 # Each pattern yields (op, low, high) through named groups; order matters (ranges first).
 _AGE_PATTERNS = [
-    (re.compile(rf"(?:between\s+(?:the\s+ages?\s+of\s+)?)?\b{_N}\s*(?:years?\s*)?(?:-|–|to|and|through)\s*{_N}{_Y}", re.I),
+    (re.compile(rf"(?:between\s+(?:the\s+ages?\s+of\s+)?)?{_N}\s*(?:years?\s*)?(?:-|–|to|and|through)\s*{_N}{_Y}", re.I),
      "between"),
-    (re.compile(rf"\b{_N}{_Y}\s*(?:or|and)\s*(?:older|over|above|greater|more)\b", re.I), ">="),
-    (re.compile(rf"\b{_N}{_Y}\s*(?:or|and)\s*(?:younger|under|below|less)\b", re.I), "<="),
-    (re.compile(rf"{_LOW}\s*{_OF_AGE}{_N}{_Y}", re.I), ">="),
-    (re.compile(rf"{_HIGH}\s*{_OF_AGE}{_N}{_Y}", re.I), "<="),
-    (re.compile(rf"{_GT}\s*{_OF_AGE}{_N}{_Y}", re.I), ">"),
-    (re.compile(rf"{_LT}\s*{_OF_AGE}{_N}{_Y}", re.I), "<"),
+    # "(?!\s*than)": in "less than 18 or older than 65", "18 or older" is not a bound.
+    (re.compile(rf"{_N}{_Y}\s*(?:or|and)\s*(?:older|over|above|greater|more)\b(?!\s*than)", re.I), ">="),
+    (re.compile(rf"{_N}{_Y}\s*(?:or|and)\s*(?:younger|under|below|less)\b(?!\s*than)", re.I), "<="),
+    # "at least 18", "equal or greater than 18 years", "not greater than 70", "under the age of 18"
+    (re.compile(rf"(?:{COMPARATOR_RE}|\b(?:older|younger)\s+than)\s*{_OF_AGE}{_N}{_Y}", re.I), "cmp"),
 ]
-# A number only counts as an age with an age word right next to it, not anywhere in the criterion.
-_AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold\b|\byears?\s+of\s+age\b|\byears?\b(?!\s+(?:prior|before|after|of\s+(?!age)))", re.I)
+# A number only counts as an age with an age word right next to it: "years" alone is not enough
+# ("smoking more than 1 year", "duration of 1 year or greater"), except in a range ("aged 18-65 years"
+# is caught by "aged"; "between 18 and 65 years" by the range rule below).
+_AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold(?:er)?\b|\byounger\b|\bchild(?:ren)?\b|\badults?\b", re.I)
+_UNIT_YEARS = {"month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760}
+# "consent of a guardian if under 18": a condition on something else, not an age bound.
+_CONDITIONAL = re.compile(r"\b(?:if|when|whose|for\s+those)\s+(?:\w+\s+){0,3}$", re.I)
+
+
+def _op(m: re.Match) -> str:
+    for group, op in OPS.items():
+        if m.group(group):
+            return op
+    return ">" if m.group().lower().startswith("older") else "<"
 
 
 def _age(text: str, label_end: int) -> list[Fact]:
@@ -62,11 +70,17 @@ def _age(text: str, label_end: int) -> list[Fact]:
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             near = text[max(0, m.start() - 25):m.end() + 25]
-            if not (m.start() < label_end or _AGE_NEAR.search(near)) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
+            unit = (m.group("unit") or "year").lower().rstrip("s")
+            bare_range = op == "between" and unit.startswith("y") and m.group("unit")
+            if _CONDITIONAL.search(text, max(0, m.start() - 30), m.start()):
+                continue
+            if not (m.start() < label_end or bare_range or _AGE_NEAR.search(near)) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
                                                        text[max(0, m.start() - 15):m.start()], re.I):
                 continue
-            nums = [float(g) for g in m.groups() if g is not None]
-            if op == "between":
+            scale = _UNIT_YEARS.get(unit, 1.0)
+            nums = [round(float(g) * scale, 4) for g in m.groups()[-3:] if g and g[0].isdigit()]
+            this_op = _op(m) if op == "cmp" else op
+            if this_op == "between":
                 lo, hi = nums[0], nums[1]
                 if not (0 <= lo < hi <= 120):
                     continue
@@ -74,7 +88,7 @@ def _age(text: str, label_end: int) -> list[Fact]:
             else:
                 if not 0 <= nums[0] <= 120:
                     continue
-                th = Threshold(op=op, value=nums[0], unit="years", start=m.start(), end=m.end())
+                th = Threshold(op=this_op, value=nums[0], unit="years", start=m.start(), end=m.end())
             taken.append((m.start(), m.end()))
             facts.append(Fact(kind="age", text=m.group(), start=m.start(), end=m.end(), thresholds=(th,)))
     return facts

@@ -115,8 +115,10 @@ _GT = ("greater than", "more than", "higher than", "above", "over", "exceeding",
        "larger than", "greater then", "more then", "higher then")
 COMPARATOR_PHRASES: tuple[str, ...] = (*_LE, *_GE, *_LT, *_GT, "equal to", "equals")
 _SMALLER, _BIGGER = r"(?:less|lower|smaller|fewer)", r"(?:greater|more|higher|larger)"
-_LE_COMBO = rf"\b{_SMALLER}\s+than\s+or\s+equal{_EQ_TO}\b|\bequal\s+(?:to\s+)?or\s+{_SMALLER}\s+than\b"
-_GE_COMBO = rf"\b{_BIGGER}\s+than\s+or\s+equal{_EQ_TO}\b|\bequal\s+(?:to\s+)?or\s+{_BIGGER}\s+than\b"
+_LE_COMBO = (rf"\b{_SMALLER}\s+than\s+or\s+equal{_EQ_TO}\b|\bequal\s+(?:to\s+)?or\s+(?:{_SMALLER}\s+than|below|under)\b"
+             r"|=\s?or\s?<")
+_GE_COMBO = (rf"\b(?:{_BIGGER}|great)\s+(?:than\s+)?or\s+equal{_EQ_TO}\b|\bequal\s+(?:to\s+)?or\s+(?:{_BIGGER}\s+than|above|over)\b"
+             r"|=\s?or\s?>")
 
 # One alternation with a named group per canonical op; ``m.lastgroup`` names the op.
 COMPARATOR_RE = (

@@ -44,6 +44,14 @@ _SCORE_VALUES = re.compile(
     re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
+_GRADE = re.compile(
+    r"\b(?:CTCAE\s+)?grade\s*(?:(?P<lo>[1-5]|IV|I{1,3}|V)(?:\s*(?:-|to|or)\s*(?P<hi>[2-5]|IV|I{1,3}|V)\b)?"
+    r"(?:\s*(?P<ge>or\s+(?:worse|higher|greater|above|more)|\+|and\s+(?:above|higher))|(?P<gt>\s*>))?"
+    r"|(?:>=|≥|=>)\s*(?P<cmp_n>[1-5]))", re.I)
+# Doses, not concentrations: "mg", "mg/day", "mg/kg/d", "mg/m^2", "IU/week" (but not "mg/dL", "mg/g").
+_DOSE_UNIT = re.compile(r"^(?:[munpk]?g|IU|U|units?|mL)(?:/(?:kg|m\^?2|day|d|week|wk|month|dose|h|hour|min)\b.*)?$",
+                        re.I)
 _AGE_LABEL = re.compile(r"\s*age\b", re.I)
 _NEXT_LABEL = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[a-z]+){0,3}\s*:")
 # A label over sub-items: "Hematopoietic:", "Patients must have:", "Prior Medication:".
@@ -145,21 +153,36 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         owner = next((i for i in reversed(measurable) if main[i].end <= t.start), None)
         if owner is not None and _clause(text, main[owner].end)[1] >= t.start:
             owned[owner].append(_threshold(t))
+    # "CD4 >= 150 and <= 500 cells/mm3": a bound written without a unit takes the next bound's unit.
+    for ths in owned.values():
+        for k in range(len(ths) - 2, -1, -1):
+            if ths[k].unit is None and ths[k].relative_to is None and ths[k + 1].unit:
+                ths[k] = ths[k].model_copy(update={"unit": ths[k + 1].unit})
     # "AST or ALT > 2.5 x ULN", "AST/ALT": the first of a joined pair shares the second's limits.
     for i in range(len(main) - 2, -1, -1):
         a, b = main[i], main[i + 1]
         if not owned[i] and owned[i + 1] and a.kind == b.kind and _JOIN.match(text[a.end:b.start]):
             owned[i] = list(owned[i + 1])
     facts = []
+    seen: set[tuple] = set()
     for i, m in enumerate(main):
         th = tuple(owned[i])
+        if m.kind in ("drug", "drug_class"):
+            th = tuple(t for t in th if t.unit and _DOSE_UNIT.match(t.unit))  # "ACE inhibitor ... > 500" is not a dose
         if m.kind == "score" and not th:
             th = _score_values(text, m)
+        clause = _clause(text, m.start)
+        if m.kind == "condition":
+            th = _grades(text, m, clause)
         if m.kind in ("lab", "score") and not th:
             continue  # a lab named without a limit ("liver function tests") is not checkable
         concept = lex.get(m.kind, m.concept)
-        clause = _clause(text, m.start)
-        window = next((w for w in windows if m.end <= w.start < clause[1]), None)
+        window = (next((w for w in windows if m.end <= w.start < clause[1]), None)
+                  or next((w for w in reversed(windows) if clause[0] <= w.start and w.end <= m.start), None))
+        key = (m.kind, m.concept, m.negated, m.historical, m.hypothetical, m.family)
+        if not th and window is None and key in seen:
+            continue  # "cystic fibrosis (CF) ... manifestation of CF": one fact is enough
+        seen.add(key)
         exc = tuple(dict.fromkeys(x.concept for x in excepted
                                   if any(s <= x.start < e and s >= m.end for s, e in exceptions)))
         dose_change = bool(m.kind in ("drug", "drug_class") and
@@ -169,6 +192,19 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
             historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change))
     return facts
+
+
+def _grades(text: str, m: Mention, clause: tuple[int, int]) -> tuple[Threshold, ...]:
+    """"grade 3 or worse neuropathy", "neuropathy of grade >= 2", "grade 3-4 toxicity": a severity bound."""
+    for g in _GRADE.finditer(text, max(clause[0], m.start - 30), min(clause[1], m.end + 30)):
+        lo, hi = g.group("lo") or g.group("cmp_n"), g.group("hi")
+        value = float(_ROMAN.get(lo.upper(), lo))
+        if hi:
+            return (Threshold(op="between", value=value, high=float(_ROMAN.get(hi.upper(), hi)), unit="grade",
+                              start=g.start(), end=g.end()),)
+        op = ">" if g.group("gt") else (">=" if g.group("ge") or g.group("cmp_n") else "=")
+        return (Threshold(op=op, value=value, unit="grade", start=g.start(), end=g.end()),)
+    return ()
 
 
 def _threshold(t: RawThreshold) -> Threshold:

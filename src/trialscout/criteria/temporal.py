@@ -37,6 +37,9 @@ _PATTERNS = [
      "within"),
     # "for at least 4 weeks (prior to baseline)": a minimum duration, e.g. a stable dose
     (rf"\b(?:for\s+)?(?:at\s+least|a\s+minimum\s+of|minimum|>=|≥)\s*{_SPAN}{_ANCHOR}", "at_least"),
+    # "more than 1 week before", "at least 5 years since": it must be at least that long ago
+    (rf"\b(?:more\s+than|greater\s+than|over|>|at\s+least|>=|≥)\s*{_SPAN}\s+(?:since|from|after|before|prior\s+to)\b"
+     rf"{_ANCHOR}", "at_least"),
     # "4 weeks prior to baseline", "less than 6 months before screening"
     (rf"\b(?:less\s+than\s+|<\s*)?{_SPAN}\s+(?:prior\s+to|before|preceding)\s+(?:the\s+)?"
      r"(?P<anchor2>baseline|screening|randomi[sz]ation|enrol(?:l)?ment|(?:study\s+)?entry|first\s+dose|"

@@ -66,7 +66,7 @@ _MMHG = re.compile(r"[ \t]?mm[ \t]?hg\b", re.I)
 _REF = (
     r"(?:the\s+)?(?:(?:institutional|institution's|local|site|laboratory|lab|normal)\s+)?"
     r"(?:(?P<uln>ULN|ULRR|upper\s+limits?(?:\s+of\s+(?:the\s+)?(?:normal|reference)(?:\s+range)?)?|upper\s+"
-    r"(?:normal|reference)\s+limits?|normal\s+upper\s+limits?)|(?P<lln>LLN|LLRR|lower\s+limits?\s+of\s+"
+    r"(?:normal|reference)\s+limits?|normal\s+upper\s+limits?|(?<=times\s)normal|(?<=x\s)normal)|(?P<lln>LLN|LLRR|lower\s+limits?\s+of\s+"
     r"(?:the\s+)?(?:normal|reference)(?:\s+range)?|lower\s+(?:normal|reference)\s+limits?))\b"
     r"(?:\s?\((?:ULN|LLN)\))?"
 )
