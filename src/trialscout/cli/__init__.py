@@ -1,9 +1,11 @@
 """Command-line interface: parses options, calls the stages, prints."""
 
-from . import browse, criteria, ingest  # noqa: F401  (each module registers its commands on the app)
+from . import browse, coverage, criteria, ingest  # noqa: F401  (each module registers its commands)
 from .app import app, main
+from .eval import eval_app
 from .measure import measure_app
 
 app.add_typer(measure_app, name="measure")
+app.add_typer(eval_app, name="eval")
 
 __all__ = ["app", "main"]

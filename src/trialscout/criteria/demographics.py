@@ -16,6 +16,7 @@ from .numbers import COMPARATOR_RE, OPS
 __all__ = ["demographic_facts"]
 
 _D = json.loads(resources.files(__package__).joinpath("demographics.json").read_text("utf-8"))
+_GATES = {k: tuple(v) for k, v in _D["gates"].items() if not k.startswith("_")}
 _AGE_CTX = re.compile(_D["age_context"], re.I)
 _FEMALE = re.compile(_D["female"], re.I)
 _MALE = re.compile(_D["male"], re.I)
@@ -26,7 +27,6 @@ _BREAST = re.compile(_D["breastfeeding"], re.I)
 _BREAST_NEG = re.compile(_D["breastfeeding_negated"], re.I)
 _CONTRA = re.compile(_D["contraception"], re.I)
 _CONSENT = re.compile(_D["consent"], re.I)
-_LANG_NAME = re.compile(rf"\b(?:{'|'.join(_D['languages'])})\b", re.I)  # cheap gate for _LANG
 _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
@@ -115,14 +115,23 @@ def _flagged(kind: str, rx: re.Pattern, neg: re.Pattern, text: str, value: str |
 
 def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
     """``text[:age_label_end]`` is under an "Age:" label, so bare numbers there ("18 and over") are ages."""
-    facts = _age(text, age_label_end) + _sex(text)
-    facts += _flagged("pregnancy", _PREG, _PREG_NEG, text, "pregnant")
-    facts += _flagged("breastfeeding", _BREAST, _BREAST_NEG, text, "breastfeeding")
-    if (c := _CONTRA.search(text)):
+    low = text.lower()
+
+    def gate(kind: str) -> bool:
+        return any(word in low for word in _GATES[kind])
+
+    facts = _age(text, age_label_end) if age_label_end or gate("age") else []
+    if gate("sex"):
+        facts += _sex(text)
+    if gate("pregnancy"):
+        facts += _flagged("pregnancy", _PREG, _PREG_NEG, text, "pregnant")
+    if gate("breastfeeding"):
+        facts += _flagged("breastfeeding", _BREAST, _BREAST_NEG, text, "breastfeeding")
+    if gate("contraception") and (c := _CONTRA.search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
-    if (c := _CONSENT.search(text)):
+    if gate("consent") and (c := _CONSENT.search(text)):
         facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end()))
-    if _LANG_NAME.search(text) and (lang := _LANG.search(text)):
+    if gate("language") and (lang := _LANG.search(text)):
         name = (lang.group("lang") or lang.group("lang2")).capitalize()
         facts.append(Fact(kind="language", value=name, text=lang.group(), start=lang.start(), end=lang.end()))
     return facts

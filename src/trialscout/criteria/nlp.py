@@ -21,38 +21,9 @@ __all__ = ["Mention", "mentions", "pipeline"]
 
 # Tokens are runs of letters, numbers, or single symbols: "ALT>2.5xULN", "CD20", "IL-6" all split the
 # same way in the text and in the lexicon phrases, so phrases match on token boundaries. This is ~5x
-# faster than spaCy's rule tokenizer, and thresholds are read from the raw text anyway.
+# faster than spaCy's rule tokenizer; the same tokens make the Doc ConText reads, so token i of the
+# Doc is regex match i and offsets map back without spaCy's character alignment.
 _TOKEN = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?|\S")
-
-
-class _Tokenizer:
-    def __init__(self, vocab: Any) -> None:
-        from spacy.tokens import Doc
-
-        self.vocab, self.doc = vocab, Doc
-
-    def __call__(self, text: str) -> Any:
-        words: list[str] = []
-        spaces: list[bool] = []
-        last = 0
-        for m in _TOKEN.finditer(text):
-            gap = text[last:m.start()]
-            if gap:  # whitespace other than one plain space becomes its own token, so doc.text == text
-                if gap == " " and words:
-                    spaces[-1] = True
-                else:
-                    words.append(gap)
-                    spaces.append(False)
-            words.append(m.group())
-            spaces.append(False)
-            last = m.end()
-        if last < len(text):
-            words.append(text[last:])
-            spaces.append(False)
-        # One criterion is one ConText scope, cut after "." and ";" so "No X. History of Y" keeps Y
-        # positive; set here because per-token assignment afterwards costs as much as tokenizing.
-        starts = [i == 0 or words[i - 1] in (".", ";") for i in range(len(words))]
-        return self.doc(self.vocab, words=words, spaces=spaces, sent_starts=starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +43,14 @@ class Mention:
 _END = "\x00"  # trie key marking the end of a phrase; its value is the (kind, concept) it names
 
 
-def _tokens(text: str) -> list[re.Match]:
-    return list(_TOKEN.finditer(text))
-
-
 @dataclass(frozen=True, slots=True)
 class _Pipeline:
     nlp: Any  # spacy.Language; spaCy is imported on first use so commands that never parse start fast
     trie: dict  # lexicon phrases as nested dicts of lower-cased tokens
     context: Any  # medspaCy ConText component
-    triggers: re.Pattern
+    triggers: frozenset[str]
+    doc: Any  # spacy.tokens.Doc
+    span: Any  # spacy.tokens.Span
 
 
 @cache
@@ -89,9 +58,9 @@ def pipeline() -> _Pipeline:
     import medspacy  # noqa: F401  (registers the medspacy_context factory)
     import spacy
     from medspacy.context import ConTextRule
+    from spacy.tokens import Doc, Span
 
     nlp = spacy.blank("en")
-    nlp.tokenizer = _Tokenizer(nlp.vocab)
     # Lexicon phrases in a token trie: a dict walk per token is ~10x cheaper than building a spaCy Doc
     # for spaCy's PhraseMatcher, and most criteria never need a Doc (only ConText does).
     trie: dict = {}
@@ -106,17 +75,23 @@ def pipeline() -> _Pipeline:
     with resources.as_file(rules_file) as path:
         rules = ConTextRule.from_json(str(path))
     context.add(rules)
-    literals = sorted({r.literal.lower() for r in rules if r.category not in ("TERMINATE", "PSEUDO")},
-                      key=len, reverse=True)
-    # A cheap pre-check: ConText can only change anything if one of its trigger phrases is in the text.
-    triggers = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, literals)) + r")(?!\w)", re.I)
-    return _Pipeline(nlp, trie, context, triggers)
+    # A cheap pre-check: ConText can only change anything if the first token of one of its trigger
+    # phrases is among the text's tokens (a set lookup per token, far cheaper than a regex scan).
+    triggers = frozenset(_TOKEN.findall(r.literal.lower())[0] for r in rules
+                         if r.category not in ("TERMINATE", "PSEUDO") and _TOKEN.findall(r.literal))
+    return _Pipeline(nlp, trie, context, triggers, Doc, Span)
 
 
 def _match(trie: dict, text: str) -> list[tuple[str, str, int, int]]:
-    """Longest lexicon phrases, left to right, without overlaps: (kind, concept, start, end)."""
-    toks = _tokens(text)
-    words = [t.group().lower() for t in toks]
+    """Lexicon phrases in ``text`` as (kind, concept, start, end) character spans, without ConText."""
+    toks = list(_TOKEN.finditer(text))
+    return [(kind, concept, toks[i].start(), toks[j - 1].end())
+            for kind, concept, i, j in _longest(trie, [t.group().lower() for t in toks])]
+
+
+def _longest(trie: dict, words: list[str]) -> list[tuple[str, str, int, int]]:
+    """Longest lexicon phrases, left to right, without overlaps: (kind, concept, first token, end token),
+    over lower-cased tokens."""
     out = []
     i = 0
     while i < len(words):
@@ -127,7 +102,7 @@ def _match(trie: dict, text: str) -> list[tuple[str, str, int, int]]:
                 best = (node[_END], j)
         if best:
             (kind, concept), j = best
-            out.append((kind, concept, toks[i].start(), toks[j - 1].end()))
+            out.append((kind, concept, i, j))
             i = j
         else:
             i += 1
@@ -137,12 +112,18 @@ def _match(trie: dict, text: str) -> list[tuple[str, str, int, int]]:
 def mentions(text: str) -> list[Mention]:
     """Lexicon concepts in ``text`` (longest match wins where they overlap), with ConText attributes."""
     p = pipeline()
-    found = _match(p.trie, text)
-    if not found or not p.triggers.search(text):
-        return [Mention(kind, concept, s, e) for kind, concept, s, e in found]
-    doc = p.nlp.make_doc(text)
-    doc.ents = [doc.char_span(s, e, label=f"{kind}\t{concept}") for kind, concept, s, e in found]
+    toks = list(_TOKEN.finditer(text))
+    lower = [t.group().lower() for t in toks]
+    found = _longest(p.trie, lower)
+    if not found or p.triggers.isdisjoint(lower):
+        return [Mention(kind, concept, toks[i].start(), toks[j - 1].end()) for kind, concept, i, j in found]
+    words = [t.group() for t in toks]
+    spaces = [toks[k].end() < toks[k + 1].start() for k in range(len(toks) - 1)] + [False]
+    # One criterion is one ConText scope, cut after "." and ";" so "No X. History of Y" keeps Y positive.
+    starts = [k == 0 or words[k - 1] in (".", ";") for k in range(len(words))]
+    doc = p.doc(p.nlp.vocab, words=words, spaces=spaces, sent_starts=starts)
+    doc.ents = [p.span(doc, i, j, label=kind) for kind, _, i, j in found]
     doc = p.context(doc)
-    return [Mention(kind, concept, s, e, ent._.is_negated, ent._.is_historical, ent._.is_hypothetical,
-                    ent._.is_family)
-            for (kind, concept, s, e), ent in zip(found, doc.ents, strict=True)]
+    return [Mention(kind, concept, toks[i].start(), toks[j - 1].end(), ent._.is_negated, ent._.is_historical,
+                    ent._.is_hypothetical, ent._.is_family)
+            for (kind, concept, i, j), ent in zip(found, doc.ents, strict=True)]

@@ -29,6 +29,7 @@ PARSER_VERSION = 1
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
                "a", "mo", "d", "wk", "h", "min"}
+_EXCEPT_WORDS = ("other", "except", "exclud", "apart", "besides", "unless", "but not")  # cheap gate
 _EXCEPT = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|with\s+the\s+exception\s+of|excluding|apart\s+from|"
                      r"besides|unless|but\s+not)\b", re.I)
 # "(including varicella or measles)", "(e.g. ...)": examples of the concept before them, not new facts.
@@ -91,7 +92,8 @@ def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
     windows = find_windows(norm)
     thresholds = [t for t in find_thresholds(norm) if (t.unit or "") not in _TIME_UNITS
                   and not _inside(t, windows) and not _inside(t, [f for f in facts if f.kind == "age"])]
-    exceptions = _exception_spans(norm)
+    low = norm.lower()
+    exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
     facts += _concept_facts(norm, found, thresholds, windows, exceptions)
     facts.sort(key=lambda f: f.start)
     section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
@@ -185,7 +187,7 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         seen.add(key)
         exc = tuple(dict.fromkeys(x.concept for x in excepted
                                   if any(s <= x.start < e and s >= m.end for s, e in exceptions)))
-        dose_change = bool(m.kind in ("drug", "drug_class") and
+        dose_change = bool(m.kind in ("drug", "drug_class") and ("dos" in text or "regimen" in text) and
                            _DOSE_CHANGE.search(text, clause[0], m.end + 40 if m.end + 40 < clause[1] else clause[1]))
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
@@ -231,7 +233,7 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
     """How facts combine, and how many children must hold ("any 1 of the following"; None = all).
     Exclusions default to "any": a patient meeting any listed finding is excluded, which is also the
     cautious reading when the wording is unclear."""
-    m = _ANY_OF.search(text)
+    m = _ANY_OF.search(text) if "following" in text else None
     min_count = int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m else None
     if section == "exclusion":
         return "any", min_count

@@ -1,0 +1,197 @@
+"""Train the Chia entity recognizer (reproducible, one CPU thread).
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m trialscout.criteria.ner.train \\
+        --chia ../shared/benchmarks/chia --out src/trialscout/criteria/ner/model
+
+Held-out trials (``chia.heldout``) are never trained on nor used for model selection: only scored once
+at the end, for the figures written to ``meta-trialscout.json``. Dev trials (``chia.dev``) pick the epoch.
+
+The pipeline runs ``trialscout_lexicon_marks`` (``marks.py``) before the recognizer: tokens inside a
+lexicon, threshold or time-window match get a category marker as their NORM, which the model embeds
+alongside LOWER (word identity).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before numpy/thinc are imported: the machine is shared and one core is the budget.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import spacy  # noqa: E402
+from spacy.language import Language  # noqa: E402
+from spacy.training import Example  # noqa: E402
+from spacy.util import compile_infix_regex, compounding, filter_spans, fix_random_seed, minibatch  # noqa: E402
+from thinc.api import Adam  # noqa: E402
+
+from . import predict  # noqa: E402
+from .marks import NAME as MARKS, mark  # noqa: E402  (registers the component)
+from .chia import TARGET_TYPES, ChiaDoc, ReadStats, dev, heldout, lines, read_chia  # noqa: E402
+from .evaluate import evaluate  # noqa: E402
+
+SEED = 0
+
+
+def ner_config(width: int, depth: int, hidden: int) -> dict[str, Any]:
+    # Subword features (prefix/suffix/shape) matter: drugs, labs and units are full of rare words.
+    # LOWER is the word; NORM is the word or, inside a lexicon/threshold/window match, its marker.
+    return {"model": {
+        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
+        "hidden_width": hidden, "maxout_pieces": 2, "use_upper": True, "nO": None,
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": width,
+                      "attrs": ["LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                      "rows": [5000, 2000, 1000, 2500, 2500],
+                      "include_static_vectors": False},
+            "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": width, "depth": depth,
+                       "window_size": 1, "maxout_pieces": 3}}}}
+
+
+def blank_pipeline(width: int, depth: int, hidden: int) -> Language:
+    nlp = spacy.blank("en")
+    # Split comparison operators and slashes off numbers ("<1.5", "100,000/mm3", "ALT<2.5X") so that
+    # Value and Measurement boundaries fall on token boundaries.
+    infixes = list(nlp.Defaults.infixes) + [r"[<>=≤≥/]"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.add_pipe(MARKS)
+    ner = nlp.add_pipe("ner", config=ner_config(width, depth, hidden))
+    for label in TARGET_TYPES:
+        ner.add_label(label)
+    return nlp
+
+
+def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int]) -> list[Example]:
+    """One example per criteria line, with non-overlapping token-aligned target entities."""
+    examples = []
+    for doc in docs:
+        gold = [g for g in doc.gold if g[0] in TARGET_TYPES]
+        for ls, le in lines(doc.text):
+            text = doc.text[ls:le]
+            pred = mark(nlp.make_doc(text))  # what the recognizer sees after the marks component
+            ref = nlp.make_doc(text)
+            spans = []
+            for label, s, e in gold:
+                if s >= le or e <= ls:
+                    continue
+                if s < ls or e > le:
+                    drops["crosses_line"] += 1
+                    continue
+                span = ref.char_span(s - ls, e - ls, label=label, alignment_mode="expand")
+                if span is None or not span.text.strip():
+                    drops["unalignable"] += 1
+                    continue
+                spans.append(span)
+            kept = filter_spans(spans)  # longest wins when gold spans overlap or nest
+            drops["overlap"] += len(spans) - len(kept)
+            drops["kept"] += len(kept)
+            ref.ents = kept
+            examples.append(Example(pred, ref))
+    return examples
+
+
+def overlap_f1(nlp: Language, docs: list[ChiaDoc]) -> tuple[float, dict[str, Any]]:
+    scores = evaluate(docs, predict(nlp, [d.text for d in docs]))
+    return scores["overlap"]["micro"]["f1"], scores
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chia", type=Path, required=True, help="directory of Chia .txt/.ann files")
+    ap.add_argument("--out", type=Path, required=True, help="model directory to write")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--patience", type=int, default=5, help="stop after this many epochs without a better dev F1")
+    ap.add_argument("--max-minutes", type=float, default=22.0,
+                    help="safety cap; reaching it makes the run depend on machine speed")
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--dropout", type=float, default=0.3)
+    args = ap.parse_args(argv)
+
+    t0 = time.monotonic()
+    fix_random_seed(SEED)
+    rng = random.Random(SEED)
+    stats = ReadStats()
+    docs = read_chia(args.chia, stats)
+    held = [d for d in docs if heldout(d.trial_id)]
+    dev_docs = [d for d in docs if not heldout(d.trial_id) and dev(d.trial_id)]
+    train_docs = [d for d in docs if not heldout(d.trial_id) and not dev(d.trial_id)]
+    assert not {d.trial_id for d in train_docs} & {d.trial_id for d in held}
+
+    nlp = blank_pipeline(args.width, args.depth, args.hidden)
+    drops = {"kept": 0, "overlap": 0, "crosses_line": 0, "unalignable": 0}
+    train = to_examples(nlp, train_docs, drops)
+    print(f"train {len({d.trial_id for d in train_docs})} trials / {len(train)} lines, "
+          f"dev {len({d.trial_id for d in dev_docs})} trials, held-out {len({d.trial_id for d in held})} trials; "
+          f"spans {drops}", flush=True)
+    nlp.initialize(lambda: train)
+    # spaCy's training defaults, plus weight averaging: the raw weights swing a lot between epochs.
+    optimizer = Adam(0.001, L2=0.01, L2_is_weight_decay=True, grad_clip=1.0, use_averages=True)
+
+    best_f1, best_epoch, best_bytes, history = -1.0, 0, b"", []
+    for epoch in range(1, args.epochs + 1):
+        rng.shuffle(train)
+        losses: dict[str, float] = {}
+        for batch in minibatch(train, size=compounding(8.0, 64.0, 1.002)):
+            nlp.update(batch, drop=args.dropout, sgd=optimizer, losses=losses)
+        with nlp.use_params(optimizer.averages):  # averaged weights score (and are saved) smoother
+            f1, _ = overlap_f1(nlp, dev_docs)
+            if f1 > best_f1:
+                best_bytes = nlp.to_bytes()
+        elapsed = time.monotonic() - t0
+        history.append({"epoch": epoch, "loss": round(losses.get("ner", 0.0), 1), "dev_overlap_f1": f1,
+                        "elapsed_s": round(elapsed)})
+        print(f"epoch {epoch:2d}  loss {losses.get('ner', 0.0):9.1f}  dev overlap F1 {f1:.4f}  "
+              f"{elapsed / 60:5.1f} min", flush=True)
+        if f1 > best_f1:
+            best_f1, best_epoch = f1, epoch
+        if epoch - best_epoch >= args.patience or elapsed > args.max_minutes * 60:
+            break
+    train_seconds = time.monotonic() - t0
+    nlp.from_bytes(best_bytes)
+
+    _, dev_scores = overlap_f1(nlp, dev_docs)
+    _, held_scores = overlap_f1(nlp, held)
+    nlp.meta.update({"name": "trialscout_chia_ner", "version": "1.0.0",
+                     "description": "Entity recognizer for eligibility criteria trained on the Chia corpus",
+                     "sources": [{"name": "Chia (Kury et al., Scientific Data 2020)", "license": "CC BY 4.0"}],
+                     "license": "CC BY 4.0"})
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    nlp.to_disk(args.out)
+    report = {
+        "seed": SEED, "settings": vars(args) | {"chia": str(args.chia), "out": str(args.out)},
+        "train_seconds": round(train_seconds), "epochs_run": len(history), "best_epoch": best_epoch,
+        "trials": {"train": len({d.trial_id for d in train_docs}), "dev": len({d.trial_id for d in dev_docs}),
+                   "heldout": len({d.trial_id for d in held})},
+        "documents": {"train": len(train_docs), "dev": len(dev_docs), "heldout": len(held)},
+        "train_lines": len(train), "train_spans": drops, "read": {k: getattr(stats, k) for k in stats.__slots__},
+        "history": history, "dev": dev_scores, "heldout": held_scores,
+    }
+    report["model_bytes"] = dir_size(args.out)
+    (args.out / "meta-trialscout.json").write_text(json.dumps(report, indent=2) + "\n")
+    report["model_bytes"] = dir_size(args.out)
+    (args.out / "meta-trialscout.json").write_text(json.dumps(report, indent=2) + "\n")
+    for mode in ("exact", "overlap"):
+        m = held_scores[mode]["micro"]
+        print(f"held-out {mode:7s} micro P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+    print(f"trained in {train_seconds / 60:.1f} min, best epoch {best_epoch}, "
+          f"model {report['model_bytes'] / 1e6:.1f} MB at {args.out}")
+
+
+if __name__ == "__main__":
+    main()
