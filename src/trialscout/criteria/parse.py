@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .demographics import demographic_facts
 from .lexicon import lexicon
@@ -85,7 +86,17 @@ def parse_criteria(text: str | None) -> list[Criterion]:
 def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
                age_label: bool = False) -> Criterion:
     """One item; ``age_label`` says it sits under an "Age:" heading, where "18 and over" is an age."""
-    text = item.text
+    section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
+    role, logic, min_count, facts = _parse_text(item.text, section, bool(item.children), age_label)
+    return Criterion(id=idx, section=section, text=item.text, start=item.start, end=item.end, parent=parent,
+                     role=role, logic=logic, min_count=min_count, facts=facts)
+
+
+# Registries repeat themselves ("Not specified", "Signed informed consent", NCI sub-headings): about
+# 38% of the legacy sample's items are repeats, so parses are cached by text. Facts are immutable.
+@lru_cache(maxsize=65536)
+def _parse_text(text: str, section: str, has_children: bool, age_label: bool
+                ) -> tuple[str, str, int | None, tuple[Fact, ...]]:
     norm = normalize_text(text)
     facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label))
     found = mentions(norm)
@@ -96,16 +107,14 @@ def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
     exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
     facts += _concept_facts(norm, found, thresholds, windows, exceptions)
     facts.sort(key=lambda f: f.start)
-    section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
     logic, min_count = _logic(norm, section, facts)
     role = "criterion"
     if not facts:
         if _NOTE.match(norm):
             role = "note"
-        elif _HEADING.match(norm) and (item.children or len(norm) < 40):
+        elif _HEADING.match(norm) and (has_children or len(norm) < 40):
             role = "heading"
-    return Criterion(id=idx, section=section, text=text, start=item.start, end=item.end, parent=parent,
-                     role=role, logic=logic, min_count=min_count, facts=tuple(facts))
+    return role, logic, min_count, tuple(facts)
 
 
 def _age_label_end(text: str, under_label: bool) -> int:

@@ -45,7 +45,8 @@ def _ensure(conn: sqlite3.Connection) -> bool:
 
 
 def _encode(criteria: list[Criterion]) -> bytes:
-    return zlib.compress(_LIST.dump_json(criteria), 6)
+    # "kind" is computed from the facts on load, so it is not stored.
+    return zlib.compress(_LIST.dump_json(criteria, exclude={"__all__": {"kind"}}), 6)
 
 
 def _decode(blob: bytes) -> list[Criterion]:
