@@ -50,6 +50,16 @@ def test_four_lab_thresholds_in_one_line():
     names = [g[0] for g in got]
     assert "platelet" in names[2] and "hemoglobin" in names[3] and "neutrophil" in names[1]
     assert c.logic == "any"  # any one of these findings excludes
+    # Normalized with pint to each lab's canonical unit: 100,000/uL platelets is 100 x 10^9/L.
+    assert [(f.thresholds[0].norm_value, f.thresholds[0].norm_unit) for f in labs] == [
+        (2.5, "1e9/L"), (1.0, "1e9/L"), (100.0, "1e9/L"), (10.0, "g/dL")]
+
+
+def test_units_converted_with_molar_mass():
+    (c,) = parse_criteria("Total bilirubin <= 26 umol/L and hemoglobin >= 100 g/L")
+    bili, hb = (f.thresholds[0] for f in c.facts)
+    assert (round(bili.norm_value, 2), bili.norm_unit) == (1.52, "mg/dL")
+    assert (hb.norm_value, hb.norm_unit) == (10.0, "g/dL")
 
 
 def test_mmt8_on_150_scale_with_any_of_group(seeds):

@@ -74,7 +74,8 @@ def test_criteria_command_table_and_json(store):
     pred = next(c for c in data["criteria"] if c["text"].startswith("Prednisone dose greater than"))
     assert pred["facts"][0]["thresholds"][0] | {"start": 0, "end": 0} == {
         "op": ">", "value": 20.0, "high": None, "values": None, "unit": "mg/day", "relative_to": None, "sex": None,
-        "scale_max": None, "alternative": False, "start": 0, "end": 0}
+        "scale_max": None, "alternative": False, "norm_value": None, "norm_high": None, "norm_unit": None,
+        "start": 0, "end": 0}
 
 
 def test_criteria_command_errors(store, tmp_path):

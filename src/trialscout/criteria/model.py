@@ -38,6 +38,11 @@ class Threshold(_Model):
     sex: Literal["male", "female"] | None = None
     scale_max: float | None = None
     alternative: bool = False  # same limit restated in other units, e.g. "(<= 26 umol/L)"
+    # The limit in the concept's canonical unit (lexicon), converted with pint: "100,000/uL" for
+    # platelets is 100 in 1e9/L. None when the text gives no unit or it cannot be converted.
+    norm_value: float | None = None
+    norm_high: float | None = None
+    norm_unit: str | None = None
     start: int
     end: int
 

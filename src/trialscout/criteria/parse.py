@@ -19,13 +19,14 @@ from .nlp import Mention, mentions
 from .numbers import normalize_text
 from .split import CriterionItem, split_criteria
 from .temporal import find_windows
+from .units import UnitError, convert, normalize_unit
 from .thresholds import Threshold as RawThreshold
 from .thresholds import find_thresholds
 
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
@@ -198,6 +199,8 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
                                   if any(s <= x.start < e and s >= m.end for s, e in exceptions)))
         dose_change = bool(m.kind in ("drug", "drug_class") and ("dos" in text or "regimen" in text) and
                            _DOSE_CHANGE.search(text, clause[0], m.end + 40 if m.end + 40 < clause[1] else clause[1]))
+        if concept and concept.data.get("unit"):
+            th = tuple(_normalized(t, concept.data["unit"], concept.data.get("molar_mass")) for t in th)
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
@@ -216,6 +219,19 @@ def _grades(text: str, m: Mention, clause: tuple[int, int]) -> tuple[Threshold, 
         op = ">" if g.group("gt") else (">=" if g.group("ge") or g.group("cmp_n") else "=")
         return (Threshold(op=op, value=value, unit="grade", start=g.start(), end=g.end()),)
     return ()
+
+
+def _normalized(t: Threshold, unit: str, molar_mass: float | None) -> Threshold:
+    target = normalize_unit(unit) or unit
+    if t.unit is None or t.relative_to:
+        return t
+    try:
+        value = convert(t.value, t.unit, target, molar_mass)
+        high = convert(t.high, t.unit, target, molar_mass) if t.high is not None else None
+    except (UnitError, ValueError):
+        return t  # e.g. "cells" for a lab kept in 1e9/L without a volume: leave it as written
+    return t.model_copy(update={"norm_value": round(value, 6), "norm_high": None if high is None else round(high, 6),
+                                "norm_unit": target})
 
 
 def _threshold(t: RawThreshold) -> Threshold:
