@@ -90,6 +90,8 @@ class Criterion(_Model):
     logic: Literal["all", "any"] = "all"
     min_count: int | None = None
     facts: tuple[Fact, ...] = ()
+    # Meaningful words outside every fact's span: a high count means the facts are a partial reading.
+    leftover: int = 0
 
     @computed_field  # type: ignore[prop-decorator]
     @property

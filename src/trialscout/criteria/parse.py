@@ -8,7 +8,9 @@ dropped and nothing guessed.
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -26,7 +28,7 @@ from .thresholds import find_thresholds
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
@@ -47,6 +49,8 @@ _SCORE_VALUES = re.compile(
     re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
+_WORD = re.compile(r"[a-z]+")
+_FILLER = frozenset(json.loads(resources.files(__package__).joinpath("filler_words.json").read_text("utf-8"))["words"])
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
 _GRADE = re.compile(
     r"\b(?:CTCAE\s+)?grade\s*(?:(?P<lo>[1-5]|IV|I{1,3}|V)(?:\s*(?:-|to|or)\s*(?P<hi>[2-5]|IV|I{1,3}|V)\b)?"
@@ -88,16 +92,16 @@ def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
                age_label: bool = False) -> Criterion:
     """One item; ``age_label`` says it sits under an "Age:" heading, where "18 and over" is an age."""
     section = item.kind if item.kind in ("inclusion", "exclusion") else "unknown"
-    role, logic, min_count, facts = _parse_text(item.text, section, bool(item.children), age_label)
+    role, logic, min_count, facts, leftover = _parse_text(item.text, section, bool(item.children), age_label)
     return Criterion(id=idx, section=section, text=item.text, start=item.start, end=item.end, parent=parent,
-                     role=role, logic=logic, min_count=min_count, facts=facts)
+                     role=role, logic=logic, min_count=min_count, facts=facts, leftover=leftover)
 
 
 # Registries repeat themselves ("Not specified", "Signed informed consent", NCI sub-headings): about
 # 38% of the legacy sample's items are repeats, so parses are cached by text. Facts are immutable.
 @lru_cache(maxsize=65536)
 def _parse_text(text: str, section: str, has_children: bool, age_label: bool
-                ) -> tuple[str, str, int | None, tuple[Fact, ...]]:
+                ) -> tuple[str, str, int | None, tuple[Fact, ...], int]:
     norm = normalize_text(text)
     facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label))
     found = mentions(norm)
@@ -115,7 +119,11 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
             role = "note"
         elif _HEADING.match(norm) and (has_children or len(norm) < 40):
             role = "heading"
-    return role, logic, min_count, tuple(facts)
+    spans = [(f.start, f.end) for f in facts] + [(t.start, t.end) for t in thresholds] + \
+            [(w.start, w.end) for w in windows] + exceptions
+    leftover = sum(1 for w in _WORD.finditer(low) if w.group() not in _FILLER
+                   and not any(s <= w.start() < e for s, e in spans))
+    return role, logic, min_count, tuple(facts), leftover
 
 
 def _age_label_end(text: str, under_label: bool) -> int:

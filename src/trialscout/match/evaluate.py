@@ -1,0 +1,117 @@
+"""Criteria and trials against one patient: a state per criterion, a verdict per trial.
+
+A criterion "holds" when its facts do (combined by its logic, three-valued) and enough of its
+children do. For an inclusion criterion holding means "met"; for an exclusion it means the patient is
+excluded ("met" too: the exclusion applies). The trial is ineligible if an inclusion is not met or an
+exclusion is met, eligible only if every inclusion is met and every exclusion settled as not met, and
+possibly eligible otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from trialscout.criteria import Criterion, describe_fact
+from trialscout.patients import Patient
+
+from .facts import NA, check_fact
+from .model import CriterionResult, State, TrialMatch
+
+__all__ = ["evaluate_criteria", "match_criteria"]
+
+# More meaningful words than this outside a criterion's facts, and the facts don't decide it.
+_MAX_LEFTOVER = 4
+
+
+def _combine(values: list, logic: str) -> bool | None | str:
+    """Three-valued AND / OR that skips not-applicable parts."""
+    vals = [v for v in values if v != NA]
+    if not vals:
+        return NA if values else None
+    if logic == "any":
+        return True if True in vals else (False if all(v is False for v in vals) else None)
+    return False if False in vals else (True if all(v is True for v in vals) else None)
+
+
+def _at_least(n: int | None, values: list) -> bool | None | str:
+    """At least ``n`` of ``values`` hold (None: all of them), three-valued."""
+    vals = [v for v in values if v != NA]
+    if not vals:
+        return NA
+    need = min(n or len(vals), len(vals))
+    yes, maybe = sum(v is True for v in vals), sum(v is None for v in vals)
+    return True if yes >= need else (False if yes + maybe < need else None)
+
+
+def _state(holds: bool | None | str) -> State:
+    return {True: "met", False: "not_met", None: "unknown"}.get(holds, "not_applicable")  # type: ignore[arg-type]
+
+
+def _question(c: Criterion, findings: list[tuple]) -> str:
+    unknown = [f for f, found in findings if found.value is None]
+    if c.leftover > _MAX_LEFTOVER:
+        unknown = []
+    if unknown:
+        return "; ".join(dict.fromkeys(_ask(f) for f in unknown))
+    return f"Does this apply to you: {c.text}"
+
+
+def _ask(f) -> str:
+    name = f.concept or f.value or f.text
+    if f.kind in ("lab", "score"):
+        return f"What is the latest {name}?"
+    if f.kind in ("drug", "drug_class"):
+        when = f" in the last {f.window.days} days" if f.window and f.window.relation == "within" else ""
+        return f"Has the patient taken {name}{when}, and at what dose?"
+    if f.kind in ("age", "sex"):
+        return f"What is the patient's {f.kind}?"
+    if f.kind in ("pregnancy", "breastfeeding", "contraception", "consent", "language"):
+        return f"{f.kind.capitalize()}: {f.text}?"
+    when = f" (within {f.window.days} days)" if f.window and f.window.relation == "within" else ""
+    return f"Has the patient had {name}{when}?"
+
+
+def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date) -> list[CriterionResult]:
+    """A result per criterion (headings and notes left out), children after their parent."""
+    holds: dict[int, bool | None | str] = {}
+    results: dict[int, CriterionResult] = {}
+    for c in reversed(criteria):  # children come after parents, so they are settled first
+        if c.role != "criterion":
+            continue
+        findings = [(f, check_fact(f, patient, as_of)) for f in c.facts]
+        own = _combine([found.value for _, found in findings], c.logic) if findings else None
+        kids = [holds[k.id] for k in criteria if k.parent == c.id and k.id in holds]
+        if kids:
+            kid = _at_least(c.min_count, kids)
+            own = kid if not findings else _combine([own, kid], "all")
+        partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
+        if partial:
+            own = None  # the facts read only part of the criterion: don't let them decide it
+        holds[c.id] = own
+        evidence = [p for _, found in findings for p in found.evidence]
+        reason = "; ".join(f"{describe_fact(f)} → {found.reason}" for f, found in findings) or (
+            "not parsed into checkable facts" if not kids else "from its sub-criteria")
+        if partial:
+            reason = f"only partly understood ({reason})"
+        state = _state(own)
+        results[c.id] = CriterionResult(
+            id=c.id, parent=c.parent, section=c.section, text=c.text, state=state, reason=reason,
+            evidence=list({id(p): p for p in evidence}.values()),
+            question=_question(c, findings) if state == "unknown" else None)
+    return [results[c.id] for c in criteria if c.id in results]
+
+
+def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, as_of: dt.date,
+                   title: str | None = None) -> TrialMatch:
+    results = evaluate_criteria(criteria, patient, as_of)
+    top = [r for r in results if r.parent is None]
+    deciding = [r.id for r in top if (r.section == "inclusion" and r.state == "not_met")
+                or (r.section == "exclusion" and r.state == "met")]
+    # Criteria under no heading ("unknown" section) can't disqualify, but they still need an answer.
+    unknown = [r for r in top if r.state == "unknown"
+               or (r.section == "unknown" and r.state in ("met", "not_met"))]
+    verdict = "ineligible" if deciding else ("possibly_eligible" if unknown or not top else "eligible")
+    questions = list(dict.fromkeys(r.question for r in unknown if r.question))
+    return TrialMatch(trial=trial_id, title=title, verdict=verdict, deciding=deciding, unknowns=len(unknown),
+                      questions=questions, criteria=results)
+

@@ -1,0 +1,247 @@
+"""Is one parsed criterion fact true of a patient? True, False, None (the record doesn't say) or NA.
+
+Three-valued on purpose: a fact is only True or False when the patient data settles it. Absence of a
+condition from a record is not evidence that the patient doesn't have it, so it gives None: a wrong
+"eligible" is worse than an honest "unknown".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass, field
+
+from trialscout.criteria import Fact, Threshold
+from trialscout.criteria.lexicon import lexicon
+from trialscout.criteria.units import UnitError, convert, normalize_unit
+from trialscout.patients import Patient, PatientFact
+
+__all__ = ["NA", "Finding", "check_fact"]
+
+NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for a man)
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
+_PER_DAY = {"daily": 1, "once daily": 1, "qd": 1, "every day": 1, "per day": 1, "twice daily": 2, "bid": 2,
+            "three times daily": 3, "tid": 3, "four times daily": 4, "qid": 4, "weekly": 1 / 7,
+            "once weekly": 1 / 7, "every week": 1 / 7, "every other week": 1 / 14, "every 2 weeks": 1 / 14,
+            "monthly": 1 / 30, "every 4 weeks": 1 / 28}
+
+
+@dataclass
+class Finding:
+    value: bool | None | str  # True, False, None (unknown) or NA
+    reason: str
+    evidence: list[PatientFact] = field(default_factory=list)
+
+
+def check_fact(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    check = _CHECKS.get(fact.kind, _unknown)
+    found = check(fact, patient, as_of)
+    if fact.negated and found.value in (True, False):
+        found = Finding(not found.value, f"not: {found.reason}", found.evidence)
+    return found
+
+
+def _unknown(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    return Finding(None, f"the record does not say ({fact.kind})")
+
+
+def _compare(value: float, t: Threshold) -> bool:
+    if t.op == "between":
+        return t.value <= value <= (t.high if t.high is not None else t.value)
+    if t.op == "in":
+        return value in (t.values or ())
+    return _OPS[t.op](value, t.value)
+
+
+def _age(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    age = patient.age_on(as_of)
+    if age is None:
+        return Finding(None, "age not known")
+    ok = all(_compare(age, t) for t in fact.thresholds if not t.alternative)
+    return Finding(ok, f"age {age:g} {'meets' if ok else 'fails'} {fact.text!r}")
+
+
+def _sex(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    if patient.sex is None:
+        return Finding(None, "sex not known")
+    return Finding(patient.sex == fact.value, f"sex is {patient.sex}")
+
+
+def _female_only(kind: str):
+    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+        if patient.sex == "male":
+            return Finding(NA, f"{kind} does not apply to a male patient")
+        facts = patient.of_kind(kind)
+        if not facts:
+            return Finding(None, f"{kind} not stated")
+        latest = max(facts, key=lambda f: f.start or dt.date.min)
+        return Finding(not latest.negated, f"{kind}: {'no' if latest.negated else 'yes'}", [latest])
+    return check
+
+
+def _covers(general: str | None, specific: PatientFact, criterion_text: str) -> bool:
+    if specific.concept and general:
+        return lexicon().covers(general, specific.concept)
+    # A patient fact the lexicon could not name is matched on its words only when they are exactly
+    # the criterion's words; anything looser would be a guess.
+    return specific.text.strip().lower() == criterion_text.strip().lower()
+
+
+def _relevant(fact: Fact, patient: Patient, kinds: tuple[str, ...]) -> list[PatientFact]:
+    out = []
+    for p in patient.of_kind(*kinds):
+        if p.family != fact.family or not _covers(fact.concept, p, fact.text):
+            continue
+        if any(lexicon().covers(e, p.concept) for e in fact.exceptions if p.concept):
+            continue  # "other than basal cell carcinoma"
+        out.append(p)
+    return out
+
+
+def _in_window(fact: Fact, p: PatientFact, as_of: dt.date) -> bool | None:
+    w = fact.window
+    if w is None:
+        return True
+    since = as_of - dt.timedelta(days=w.days)
+    if w.relation == "within":
+        if p.active:
+            return True
+        if p.end is not None:
+            return p.end >= since
+        if p.start is not None:
+            return p.start >= since
+        return None
+    # "at_least" / "during": it started at least that long ago (and, for a course, lasted that long)
+    if p.start is None:
+        return None
+    end = p.end or (as_of if p.active or p.active is None else p.start)
+    return p.start <= since if w.relation == "at_least" else (end - p.start).days >= w.days
+
+
+def _presence(kinds: tuple[str, ...]):
+    """Conditions, procedures, vaccines, devices, drugs without a dose: does the patient have it?"""
+    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+        facts = _relevant(fact, patient, kinds)
+        positive = [p for p in facts if not p.negated]
+        if fact.kind == "condition" and fact.thresholds:  # "grade 3 or worse": severity is rarely recorded
+            return Finding(None, f"severity of {fact.concept} not known", positive)
+        windows = [(p, _in_window(fact, p, as_of)) for p in positive]
+        if any(inside for _, inside in windows):
+            hit = [p for p, inside in windows if inside]
+            return Finding(True, f"{fact.concept}: {hit[0].text}", hit)
+        if any(inside is None for _, inside in windows):
+            return Finding(None, f"{fact.concept}: recorded, but not when", [p for p, i in windows if i is None])
+        if positive:
+            return Finding(False, f"{fact.concept}: outside the time window", positive)
+        if [p for p in facts if p.negated]:
+            return Finding(False, f"{fact.concept}: stated absent", [p for p in facts if p.negated])
+        return Finding(None, f"{fact.concept or fact.text}: not in the record")
+    return check
+
+
+def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    """Labs and scores: the latest value in the window, compared in the criterion's normalized unit."""
+    facts = [p for p in _relevant(fact, patient, ("lab", "score")) if p.value is not None]
+    if fact.window:
+        facts = [p for p in facts if _in_window(fact, p, as_of)]
+    if not facts:
+        return Finding(None, f"no {fact.concept} value")
+    latest = max(facts, key=lambda p: p.start or dt.date.min)
+    results = []
+    for t in fact.thresholds:
+        if t.alternative or (t.sex and patient.sex and t.sex != patient.sex):
+            continue
+        if t.sex and patient.sex is None:
+            return Finding(None, "sex-specific limit and sex not known", [latest])
+        if t.relative_to:
+            return Finding(None, f"limit is relative to the {t.relative_to}, which the record does not give",
+                           [latest])
+        value = _in_unit(latest, t)
+        if value is None:
+            return Finding(None, f"{latest.text}: unit {latest.unit!r} not comparable with {t.unit!r}", [latest])
+        if t.scale_max and latest.scale_max and t.scale_max != latest.scale_max:
+            return Finding(None, f"{fact.concept} scored on /{latest.scale_max:g}, limit on /{t.scale_max:g}",
+                           [latest])
+        results.append(_compare(value, _limit(t)))
+    if not results:
+        return Finding(None, f"no limit applies to this patient for {fact.concept}", [latest])
+    ok = all(results)
+    return Finding(ok, f"{latest.text} = {latest.value:g} {latest.unit or ''}".rstrip(), [latest])
+
+
+def _limit(t: Threshold) -> Threshold:
+    """The threshold in its normalized unit when it has one, so it compares with normalized values."""
+    if t.norm_value is None:
+        return t
+    return t.model_copy(update={"value": t.norm_value, "high": t.norm_high, "unit": t.norm_unit})
+
+
+def _in_unit(p: PatientFact, t: Threshold) -> float | None:
+    """The patient's value in the limit's unit, or None when the units can't be compared."""
+    target = t.norm_unit or t.unit
+    if target is None or (p.unit is None and p.kind == "score"):
+        return p.value  # unitless limits and scores ("ECOG 0-1", "Karnofsky 70%") compare as numbers
+    if p.unit is None:
+        return None
+    if (normalize_unit(p.unit) or p.unit) == target:
+        return p.value
+    concept = lexicon().get(p.kind, p.concept or "")
+    try:
+        return convert(p.value, p.unit, target, concept.data.get("molar_mass") if concept else None)
+    except (UnitError, ValueError):
+        return None
+
+
+def _daily_dose(p: PatientFact) -> tuple[float, str] | None:
+    if p.value is None or p.unit is None:
+        return None
+    unit = normalize_unit(p.unit) or p.unit
+    if "/" in unit:
+        return p.value, unit
+    per_day = _PER_DAY.get((p.frequency or "").lower())
+    return (p.value * per_day, f"{unit}/day") if per_day else None
+
+
+def _drug(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    if fact.dose_change:
+        facts = [p for p in _relevant(fact, patient, ("drug",)) if not p.negated]
+        if not facts:
+            return Finding(None, f"{fact.concept}: not in the record")
+        return Finding(None, f"{fact.concept}: dose changes are not in the record", facts)
+    if not fact.thresholds:
+        return _presence(("drug",))(fact, patient, as_of)
+    on = _presence(("drug",))(fact, patient, as_of)
+    if on.value is not True:
+        return on
+    for p in on.evidence:
+        dose = _daily_dose(p)
+        if dose is None:
+            continue
+        value, unit = dose
+        results = []
+        for t in fact.thresholds:
+            if t.alternative or t.unit is None:
+                continue
+            try:
+                results.append(_compare(convert(value, unit, t.unit), t))
+            except (UnitError, ValueError):
+                return Finding(None, f"{p.text}: dose {value:g} {unit} not comparable with {t.unit}", [p])
+        if results:
+            return Finding(all(results), f"{p.text}: {value:g} {unit}", [p])
+    return Finding(None, f"{fact.concept}: dose not known", on.evidence)
+
+
+_CHECKS = {
+    "age": _age,
+    "sex": _sex,
+    "pregnancy": _female_only("pregnancy"),
+    "breastfeeding": _female_only("breastfeeding"),
+    "condition": _presence(("condition",)),
+    "procedure": _presence(("procedure",)),
+    "vaccine": _presence(("vaccine",)),
+    "device": _presence(("device",)),
+    "lab": _measured,
+    "score": _measured,
+    "drug": _drug,
+    "drug_class": _drug,
+}

@@ -1,0 +1,5 @@
+"""Patients: one typed model (``model``) and the loaders that fill it (FHIR, profile, note)."""
+
+from .model import Patient, PatientFact, Provenance
+
+__all__ = ["Patient", "PatientFact", "Provenance"]
