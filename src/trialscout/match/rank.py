@@ -1,0 +1,59 @@
+"""Which trials to check for a patient, checked and ranked: eligible first, then possibly eligible by
+fewest open questions and relevance, ineligible last."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+from trialscout.criteria import criteria_for
+from trialscout.geo import Place
+from trialscout.patients import Patient
+from trialscout.store import Filters, get_trial, search
+
+from .evaluate import match_criteria
+from .model import TrialMatch
+
+__all__ = ["Candidates", "match_patient", "patient_query"]
+
+_ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
+_OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    trial_ids: tuple[str, ...] = ()  # check exactly these; otherwise search
+    pool: int = 100  # how many search hits to check
+    recruiting_only: bool = False
+    near: Place | None = None
+    within_km: float | None = None
+
+
+def patient_query(patient: Patient) -> str:
+    """The patient's current conditions as a search query (their canonical names, most specific)."""
+    names = [f.concept or f.text for f in patient.of_kind("condition") if not f.negated and not f.family]
+    return " ".join(dict.fromkeys(names))
+
+
+def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
+                  candidates: Candidates = Candidates()) -> list[TrialMatch]:
+    if candidates.trial_ids:
+        found = []
+        for ident in candidates.trial_ids:
+            trial = get_trial(conn, ident)
+            if trial is not None:
+                found.append((trial.id, trial.title, 0.0))
+    else:
+        sex = patient.sex.upper() if patient.sex else None
+        filters = Filters(statuses=_OPEN if candidates.recruiting_only else (), sex=sex,
+                          age=patient.age_on(as_of), near=candidates.near, within_km=candidates.within_km)
+        result = search(conn, patient_query(patient) or None, filters, limit=candidates.pool)
+        found = [(h.id, h.title, h.score) for h in result.hits]
+    matches = []
+    for ident, title, score in found:
+        criteria = criteria_for(conn, ident) or []
+        m = match_criteria(ident, criteria, patient, as_of, title)
+        matches.append(m.model_copy(update={"score": score}))
+    matches.sort(key=lambda m: (_ORDER[m.verdict], m.unknowns, -m.score, m.trial))
+    return matches

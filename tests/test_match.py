@@ -1,0 +1,148 @@
+"""Matching parsed criteria against patients: the dermatomyositis seed trials and edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from trialscout.criteria import parse_criteria
+from trialscout.data import demo_corpus
+from trialscout.match import match_criteria
+from trialscout.patients import Patient, PatientFact, Provenance
+from trialscout.sources import read_path
+
+TODAY = dt.date(2026, 11, 27)
+SRC = Provenance(source="profile", ref="test")
+
+
+def fact(**kw) -> PatientFact:
+    kw.setdefault("text", kw.get("concept", "x"))
+    return PatientFact(provenance=SRC, **kw)
+
+
+@pytest.fixture(scope="module")
+def nct07012057():
+    seed = next(p for p in demo_corpus() if p.name == "seed-trials.json")
+    trial = next(t for t in read_path(seed) if t.id == "NCT07012057")
+    return trial, parse_criteria(trial.eligibility.criteria)
+
+
+def dm_patient(*extra: PatientFact) -> Patient:
+    return Patient(age_years=50, sex="female", facts=[
+        fact(kind="condition", concept="dermatomyositis", active=True), *extra])
+
+
+def _deciding_texts(m) -> list[str]:
+    return [c.text for c in m.criteria if c.id in m.deciding]
+
+
+def test_prednisone_25_mg_a_day_is_ineligible(nct07012057):
+    trial, criteria = nct07012057
+    p = dm_patient(fact(kind="drug", concept="prednisone", value=25, unit="mg", frequency="daily", active=True))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    assert m.verdict == "ineligible"
+    assert any(t.startswith("Prednisone dose greater than 20 mg/day") for t in _deciding_texts(m))
+    crit = next(c for c in m.criteria if c.text.startswith("Prednisone dose greater than"))
+    assert crit.state == "met" and crit.evidence[0].concept == "prednisone"
+
+
+def test_prednisone_10_mg_is_not_disqualifying(nct07012057):
+    trial, criteria = nct07012057
+    p = dm_patient(fact(kind="drug", concept="prednisone", value=10, unit="mg", frequency="daily", active=True))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    assert m.verdict == "possibly_eligible" and m.questions  # much is still unknown, never "eligible"
+    crit = next(c for c in m.criteria if c.text.startswith("Prednisone dose greater than"))
+    assert crit.state == "not_met"
+
+
+def test_platelets_90000_per_microlitre_is_ineligible(nct07012057):
+    trial, criteria = nct07012057
+    p = dm_patient(fact(kind="lab", concept="platelet count", value=90_000, unit="1/uL", start=TODAY))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    assert m.verdict == "ineligible"
+    assert any("platelets <= 100,000" in t for t in _deciding_texts(m))
+
+
+def test_platelets_150_in_si_units_pass_the_same_exclusion(nct07012057):
+    trial, criteria = nct07012057
+    p = dm_patient(fact(kind="lab", concept="platelet count", value=150, unit="1e9/L", start=TODAY))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    labs = next(c for c in m.criteria if "platelets <= 100,000" in c.text)
+    assert labs.state != "met"  # other labs in that line are unknown, but platelets don't exclude
+
+
+@pytest.mark.parametrize("months_ago, state", [(2, "met"), (8, "not_met")])
+def test_rituximab_within_six_months(nct07012057, months_ago, state):
+    trial, criteria = nct07012057
+    last = TODAY - dt.timedelta(days=30 * months_ago)
+    p = dm_patient(fact(kind="drug", concept="rituximab", start=last - dt.timedelta(days=14), end=last,
+                        active=False))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    crit = next(c for c in m.criteria if c.text.startswith("Rituximab use within 6 months"))
+    assert crit.state == state
+
+
+def test_tofacitinib_is_a_prior_jak_inhibitor(nct07012057):
+    trial, criteria = nct07012057
+    p = dm_patient(fact(kind="drug", concept="tofacitinib", start=dt.date(2020, 1, 1), end=dt.date(2021, 1, 1),
+                        active=False))
+    m = match_criteria(trial.id, criteria, p, TODAY)
+    crit = next(c for c in m.criteria if c.text.startswith("Prior use of a JAK inhibitor"))
+    assert crit.state == "met" and m.verdict == "ineligible"
+
+
+def test_silence_is_unknown_not_eligible(nct07012057):
+    trial, criteria = nct07012057
+    m = match_criteria(trial.id, criteria, dm_patient(), TODAY)
+    assert m.verdict == "possibly_eligible"
+    jak = next(c for c in m.criteria if c.text.startswith("Prior use of a JAK inhibitor"))
+    assert jak.state == "unknown" and jak.question
+
+
+def test_pregnancy_criterion_not_applicable_to_a_man():
+    criteria = parse_criteria("Exclusion Criteria:\n* Pregnant or breast-feeding patients.\n")
+    man = Patient(age_years=40, sex="male")
+    m = match_criteria("T", criteria, man, TODAY)
+    assert m.criteria[0].state == "not_applicable" and m.verdict == "eligible"
+
+
+def test_negated_condition_and_age_bounds():
+    criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
+    ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])
+    assert match_criteria("T", criteria, ok, TODAY).verdict == "eligible"
+    old = Patient(birth_date=dt.date(1940, 1, 1), facts=ok.facts)
+    m = match_criteria("T", criteria, old, TODAY)
+    assert m.verdict == "ineligible" and m.criteria[0].state == "not_met"
+    diabetic = Patient(age_years=50, facts=[fact(kind="condition", concept="type 2 diabetes",
+                                                 active=True)])
+    m = match_criteria("T", criteria, diabetic, TODAY)
+    assert m.criteria[1].state == "not_met"  # type 2 diabetes is a diabetes mellitus
+
+
+def test_malignancy_exception_and_window():
+    criteria = parse_criteria("Exclusion Criteria:\n* History of any malignancy (other than basal cell carcinoma "
+                              "of the skin) within the past 3 years\n")
+    bcc = Patient(age_years=60, facts=[fact(kind="condition", concept="basal cell carcinoma",
+                                            start=TODAY - dt.timedelta(days=100))])
+    assert match_criteria("T", criteria, bcc, TODAY).criteria[0].state != "met"
+    old = Patient(age_years=60, facts=[fact(kind="condition", concept="breast cancer", start=dt.date(2010, 1, 1),
+                                            end=dt.date(2011, 1, 1), active=False)])
+    assert match_criteria("T", criteria, old, TODAY).criteria[0].state == "not_met"
+    recent = Patient(age_years=60, facts=[fact(kind="condition", concept="breast cancer", active=True)])
+    m = match_criteria("T", criteria, recent, TODAY)
+    assert m.criteria[0].state == "met" and m.verdict == "ineligible"
+
+
+def test_uln_limits_need_a_reference_range():
+    criteria = parse_criteria("Exclusion Criteria:\n* AST > 2.5 x ULN\n")
+    p = Patient(age_years=50, facts=[fact(kind="lab", concept="aspartate aminotransferase", value=300, unit="U/L")])
+    assert match_criteria("T", criteria, p, TODAY).criteria[0].state == "unknown"
+
+
+def test_incomparable_units_are_unknown():
+    criteria = parse_criteria("Inclusion Criteria:\n* Hemoglobin >= 9 g/dL\n")
+    p = Patient(age_years=50, facts=[fact(kind="lab", concept="hemoglobin", value=5.6, unit="mmol/L")])
+    assert match_criteria("T", criteria, p, TODAY).criteria[0].state == "unknown"
+    p = Patient(age_years=50, facts=[fact(kind="lab", concept="hemoglobin", value=95, unit="g/L")])
+    assert match_criteria("T", criteria, p, TODAY).criteria[0].state == "met"
