@@ -112,6 +112,9 @@ def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, a
                or (r.section == "unknown" and r.state in ("met", "not_met"))]
     verdict = "ineligible" if deciding else ("possibly_eligible" if unknown or not top else "eligible")
     questions = list(dict.fromkeys(r.question for r in unknown if r.question))
-    return TrialMatch(trial=trial_id, title=title, verdict=verdict, deciding=deciding, unknowns=len(unknown),
+    if not top:
+        questions = ["The registry record lists no eligibility criteria: ask the study team who can join."]
+    return TrialMatch(trial=trial_id, title=title, verdict=verdict, deciding=deciding,
+                      unknowns=len(unknown) if top else len(questions),
                       questions=questions, criteria=results)
 

@@ -236,7 +236,7 @@ _CHECKS = {
     "sex": _sex,
     "pregnancy": _female_only("pregnancy"),
     "breastfeeding": _female_only("breastfeeding"),
-    "condition": _presence(("condition",)),
+    "condition": _presence(("condition", "smoking")),
     "procedure": _presence(("procedure",)),
     "vaccine": _presence(("vaccine",)),
     "device": _presence(("device",)),

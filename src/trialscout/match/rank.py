@@ -55,5 +55,6 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
         criteria = criteria_for(conn, ident) or []
         m = match_criteria(ident, criteria, patient, as_of, title)
         matches.append(m.model_copy(update={"score": score}))
-    matches.sort(key=lambda m: (_ORDER[m.verdict], m.unknowns, -m.score, m.trial))
+    # A trial whose record states no criteria can't be checked at all: after those that can.
+    matches.sort(key=lambda m: (_ORDER[m.verdict], not m.criteria, m.unknowns, -m.score, m.trial))
     return matches
