@@ -71,14 +71,16 @@ def _ask(f) -> str:
     return f"Has the patient had {name}{when}?"
 
 
-def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date) -> list[CriterionResult]:
-    """A result per criterion (headings and notes left out), children after their parent."""
+def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date, *,
+                      closed_world: bool = False) -> list[CriterionResult]:
+    """A result per criterion (headings and notes left out), children after their parent.
+    ``closed_world``: what the record doesn't mention is taken as absent (see match.benchmark)."""
     holds: dict[int, bool | None | str] = {}
     results: dict[int, CriterionResult] = {}
     for c in reversed(criteria):  # children come after parents, so they are settled first
         if c.role != "criterion":
             continue
-        findings = [(f, check_fact(f, patient, as_of)) for f in c.facts]
+        findings = [(f, check_fact(f, patient, as_of, closed_world)) for f in c.facts]
         own = _combine([found.value for _, found in findings], c.logic) if findings else None
         kids = [holds[k.id] for k in criteria if k.parent == c.id and k.id in holds]
         if kids:

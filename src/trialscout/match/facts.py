@@ -19,6 +19,8 @@ from trialscout.patients import Patient, PatientFact
 __all__ = ["NA", "Finding", "check_fact"]
 
 NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for a man)
+# Kinds whose absence from a complete record means absence (closed-world reading only).
+_CLOSABLE = {"condition", "drug", "drug_class", "procedure", "vaccine", "device"}
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
 _PER_DAY = {"daily": 1, "once daily": 1, "qd": 1, "every day": 1, "per day": 1, "twice daily": 2, "bid": 2,
             "three times daily": 3, "tid": 3, "four times daily": 4, "qid": 4, "weekly": 1 / 7,
@@ -33,9 +35,11 @@ class Finding:
     evidence: list[PatientFact] = field(default_factory=list)
 
 
-def check_fact(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool = False) -> Finding:
     check = _CHECKS.get(fact.kind, _unknown)
     found = check(fact, patient, as_of)
+    if closed_world and found.value is None and not found.evidence and fact.kind in _CLOSABLE:
+        found = Finding(False, f"{fact.concept or fact.text}: not mentioned, taken as absent")
     if fact.negated and found.value in (True, False):
         found = Finding(not found.value, f"not: {found.reason}", found.evidence)
     return found
