@@ -87,6 +87,8 @@ def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.dat
             kid = _at_least(c.min_count, kids)
             own = kid if not findings else _combine([own, kid], "all")
         partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
+        if partial and closed_world and own is False:
+            partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
         if partial:
             own = None  # the facts read only part of the criterion: don't let them decide it
         holds[c.id] = own
