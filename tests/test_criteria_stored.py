@@ -67,6 +67,7 @@ def test_criteria_command_table_and_json(store):
     result = run("criteria", "NCT07012057", "--db", path)
     assert result.exit_code == 0, result.output
     assert "prednisone" in result.output and "JAK inhibitor" in result.output
+    assert "[dose change]" in result.output  # flags are text, not console markup
     data = json.loads(run("criteria", "NCT07012057", "--db", path, "--json").stdout)
     assert data["trial"] == "NCT07012057"
     first = data["criteria"][0]

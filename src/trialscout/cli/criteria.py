@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trialscout.criteria import Criterion, Fact, criteria_for, describe_fact
@@ -21,7 +22,7 @@ def criteria_json(trial_id: str, criteria: list[Criterion]) -> dict:
 
 
 def _facts_cell(facts: tuple[Fact, ...]) -> str:
-    return "\n".join(describe_fact(f) for f in facts) or "[dim]unparsed[/dim]"
+    return "\n".join(escape(describe_fact(f)) for f in facts) or "[dim]unparsed[/dim]"
 
 
 @app.command("criteria")
@@ -55,5 +56,5 @@ def criteria_command(
             num = f"{c.id}" if c.parent is None else f"  {c.id}↳{c.parent}"
             logic = f" [dim]({c.logic}{' ' + str(c.min_count) if c.min_count else ''})[/dim]" \
                 if len(c.facts) > 1 or c.min_count else ""
-            table.add_row(num, c.section[:3], c.text.replace("[", r"\["), _facts_cell(c.facts) + logic)
+            table.add_row(num, c.section[:3], escape(c.text), _facts_cell(c.facts) + logic)
         out.print(table)

@@ -97,3 +97,6 @@ def _print_table(scores: dict[str, Any]) -> None:
     row("micro", ex["micro"], ov["micro"], "bold")
     row("micro, all predicted", ex["micro_all"], ov["micro_all"])
     out.print(table)
+    le = scores["lenient"]["micro"]
+    out.print(f"Lenient overlap (i2b2-style, not one-to-one) micro: P {le['precision']:.3f}  R {le['recall']:.3f}  "
+              f"F1 {le['f1']:.3f}. Overlap above is one-to-one: each gold and predicted span counted once.")
