@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,28 @@ def test_eval_criteria_on_trialgpt_pairs(tmp_path):
                    '"expert_eligibility": "included"}]')
     result = CliRunner().invoke(app, ["eval", "criteria", str(bad)])
     assert result.exit_code == 2 and "pair 0: criterion_type must be inclusion or exclusion" in result.output
+
+
+def test_match_command_on_the_demo_store(demo_store):
+    from typer.testing import CliRunner
+
+    from trialscout.cli import app
+
+    _, _, path = demo_store
+    profile = Path(__file__).parent / "fixtures" / "patients" / "dm-profile.yaml"
+    result = CliRunner().invoke(app, ["match", str(profile), "--db", str(path), "--trial", "NCT07012057",
+                                      "--as-of", "2026-11-27", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    (m,) = json.loads(result.stdout)["results"]
+    assert m["verdict"] == "ineligible"  # prednisone 25 mg once daily, platelets 90,000/uL
+    deciding = [c["text"] for c in m["criteria"] if c["id"] in m["deciding"]]
+    assert any(t.startswith("Prednisone dose greater than 20 mg/day") for t in deciding)
+    searched = json.loads(CliRunner().invoke(app, ["match", str(profile), "--db", str(path), "--json",
+                                                   "--top", "500"]).stdout)["results"]
+    assert any(r["trial"] == "NCT07012057" for r in searched)  # found by its dermatomyositis search
+    bad = CliRunner().invoke(app, ["match", str(profile), "--db", str(path), "--as-of", "soon"])
+    assert bad.exit_code == 2 and "--as-of must be a date" in bad.output
+    missing = CliRunner().invoke(app, ["match", "nope.json", "--db", str(path)])
+    assert missing.exit_code == 2 and "nope.json" in missing.output

@@ -19,6 +19,7 @@ __all__ = ["Candidates", "match_patient", "patient_query"]
 
 _ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
 _OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
+_MAX_QUERIES = 8
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,10 @@ class Candidates:
     within_km: float | None = None
 
 
-def patient_query(patient: Patient) -> str:
-    """The patient's current conditions as a search query (their canonical names, most specific)."""
+def patient_query(patient: Patient) -> list[str]:
+    """The patient's conditions as search queries, one per condition (canonical names first)."""
     names = [f.concept or f.text for f in patient.of_kind("condition") if not f.negated and not f.family]
-    return " ".join(dict.fromkeys(names))
+    return list(dict.fromkeys(names))
 
 
 def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
@@ -48,8 +49,14 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
         sex = patient.sex.upper() if patient.sex else None
         filters = Filters(statuses=_OPEN if candidates.recruiting_only else (), sex=sex,
                           age=patient.age_on(as_of), near=candidates.near, within_km=candidates.within_km)
-        result = search(conn, patient_query(patient) or None, filters, limit=candidates.pool)
-        found = [(h.id, h.title, h.score) for h in result.hits]
+        # One search per condition, merged: a trial for any of the patient's conditions is a candidate
+        # (one query with all of them would ask for trials about every condition at once).
+        best: dict[str, tuple[str, str, float]] = {}
+        for query in patient_query(patient)[:_MAX_QUERIES] or [None]:
+            for h in search(conn, query, filters, limit=candidates.pool).hits:
+                if h.id not in best or best[h.id][2] < h.score:
+                    best[h.id] = (h.id, h.title, h.score)
+        found = sorted(best.values(), key=lambda f: -f[2])[:candidates.pool]
     matches = []
     for ident, title, score in found:
         criteria = criteria_for(conn, ident) or []
