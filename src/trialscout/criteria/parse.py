@@ -119,10 +119,11 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
             role = "note"
         elif _HEADING.match(norm) and (has_children or len(norm) < 40):
             role = "heading"
-    spans = [(f.start, f.end) for f in facts] + [(t.start, t.end) for t in thresholds] + \
-            [(w.start, w.end) for w in windows] + exceptions
-    leftover = sum(1 for w in _WORD.finditer(low) if w.group() not in _FILLER
-                   and not any(s <= w.start() < e for s, e in spans))
+    covered = bytearray(len(low))
+    for s, e in [(f.start, f.end) for f in facts] + [(t.start, t.end) for t in thresholds] + \
+            [(w.start, w.end) for w in windows] + exceptions:
+        covered[s:e] = b"\x01" * (e - s)
+    leftover = sum(1 for w in _WORD.finditer(low) if not covered[w.start()] and w.group() not in _FILLER)
     return role, logic, min_count, tuple(facts), leftover
 
 
