@@ -8,11 +8,17 @@ about a class is met by any member and a criterion about a parent by any descend
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
-__all__ = ["CATEGORIES", "Concept", "Lexicon", "lexicon"]
+__all__ = ["CATEGORIES", "TOKEN", "Concept", "Lexicon", "lexicon"]
+
+# Tokens are runs of letters, numbers, or single symbols: "ALT>2.5xULN", "CD20", "IL-6" split the same
+# way in a text and in the lexicon's phrases, so phrases match on token boundaries.
+TOKEN = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?|\S")
+_END = "\x00"  # trie key marking the end of a phrase; its value is the (kind, name) it names
 
 # lexicon.json section -> the fact kind a mention of it yields
 CATEGORIES = {
@@ -56,6 +62,37 @@ class Lexicon:
             for p in c.parents:
                 self._children.setdefault(p, set()).add(c.name)
                 self._parents.setdefault(c.name, set()).add(p)
+
+    @cached_property
+    def trie(self) -> dict:
+        """Every name and synonym as nested dicts of lower-cased tokens: a dict walk per token is
+        ~10x cheaper than spaCy's PhraseMatcher on a Doc, and needs no Doc at all."""
+        trie: dict = {}
+        for (kind, name), concept in self.concepts.items():
+            for phrase in {name, *concept.synonyms}:
+                node = trie
+                for tok in TOKEN.findall(phrase.lower()):
+                    node = node.setdefault(tok, {})
+                node.setdefault(_END, (kind, name))
+        return trie
+
+    def longest(self, words: list[str]) -> list[tuple[str, str, int, int]]:
+        """Longest phrases over lower-cased tokens, left to right, without overlaps:
+        (kind, name, first token, end token)."""
+        trie, out, i = self.trie, [], 0
+        while i < len(words):
+            node, best, j = trie, None, i
+            while j < len(words) and (node := node.get(words[j])) is not None:
+                j += 1
+                if _END in node:
+                    best = (node[_END], j)
+            if best:
+                (kind, name), j = best
+                out.append((kind, name, i, j))
+                i = j
+            else:
+                i += 1
+        return out
 
     def get(self, kind: str, name: str) -> Concept | None:
         return self.concepts.get((kind, name))

@@ -11,8 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from ..criteria.lexicon import Concept, lexicon
-from ..criteria.nlp import _TOKEN, _longest
+from ..criteria.lexicon import TOKEN, Concept, lexicon
 from ..criteria.units import UnitError, convert, normalize_unit
 from .model import PatientFact
 
@@ -63,26 +62,19 @@ _EXTRA_CODES: dict[tuple[str, str], tuple[str, str]] = {
 
 
 @cache
-def _indexes() -> tuple[dict[tuple[str, str], list[Concept]], dict[str, list[Concept]], dict]:
+def _indexes() -> tuple[dict[tuple[str, str], list[Concept]], dict[str, list[Concept]]]:
     lex = lexicon()
     by_code: dict[tuple[str, str], list[Concept]] = {}
     by_name: dict[str, list[Concept]] = {}
-    # Own trie, same tokens and phrases as criteria.nlp.pipeline(): loading spaCy and medspaCy for
-    # that costs ~3 s, and FHIR or profile input needs only the phrase lookup.
-    trie: dict = {}
     for concept in lex.concepts.values():
         for key, code in concept.codes.items():
             by_code.setdefault((key, code.upper()), []).append(concept)
         for phrase in {concept.name, *concept.synonyms}:
             by_name.setdefault(_fold(phrase), []).append(concept)
-            node = trie
-            for tok in _TOKEN.findall(phrase.lower()):
-                node = node.setdefault(tok, {})
-            node.setdefault("\x00", (concept.kind, concept.name))
     for key, (kind, name) in _EXTRA_CODES.items():
         if (c := lex.get(kind, name)) is not None:
             by_code.setdefault((key[0], key[1].upper()), []).append(c)
-    return by_code, by_name, trie
+    return by_code, by_name
 
 
 def _fold(s: str) -> str:
@@ -116,14 +108,14 @@ def concept_for(kind_hint: str, text: str | None, codes: Mapping[str, str] | Non
         return c.kind, c
     if not text or not text.strip():
         return kind_hint, None
-    _, by_name, trie = _indexes()
+    _, by_name = _indexes()
     for kind in kinds:  # hint order decides between e.g. a lab and a score sharing a word
         for c in by_name.get(_fold(text), ()):
             if c.kind == kind:
                 return c.kind, c
-    words = [t.lower() for t in _TOKEN.findall(text[:2000])]
+    words = [t.lower() for t in TOKEN.findall(text[:2000])]
     best: tuple[int, Concept] | None = None
-    for kind, name, i, j in _longest(trie, words):
+    for kind, name, i, j in lexicon().longest(words):
         if kind in kinds:
             size = sum(len(w) for w in words[i:j])
             if best is None or size > best[0]:
