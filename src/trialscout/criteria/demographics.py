@@ -27,6 +27,8 @@ _BREAST = re.compile(_D["breastfeeding"], re.I)
 _BREAST_NEG = re.compile(_D["breastfeeding_negated"], re.I)
 _CONTRA = re.compile(_D["contraception"], re.I)
 _CONSENT = re.compile(_D["consent"], re.I)
+_ANY_SEX = re.compile(_D["any_sex"], re.I)
+_COMPLIANCE = re.compile(_D["compliance"], re.I)
 _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
@@ -47,9 +49,13 @@ _AGE_PATTERNS = [
 # A number only counts as an age with an age word right next to it: "years" alone is not enough
 # ("smoking more than 1 year", "duration of 1 year or greater"), except in a range ("aged 18-65 years"
 # is caught by "aged"; "between 18 and 65 years" by the range rule below).
-_AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold(?:er)?\b|\byounger\b|\bchild(?:ren)?\b|\badults?\b", re.I)
+_AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold(?:er)?\b|\byounger\b|\bchild(?:ren)?\b|\badults?\b"
+                       r"|^\W*(?:patients?|subjects?|participants?|individuals?|persons?|volunteers?|m[ae]n|wom[ae]n"
+                       r"|(?:fe)?males?)\s+(?:aged?\s+)?(?:over|above|under|below|older|younger|at\s+least|[<>≥≤])",
+                       re.I)
 _UNIT_YEARS = {"month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760}
 # "consent of a guardian if under 18": a condition on something else, not an age bound.
+_SEX_ONLY = re.compile(r"child[- ]?bearing|reproductive|pregnan|lactat|breast|nursing|contracep|partner", re.I)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whose|for\s+those)\s+(?:\w+\s+){0,3}$", re.I)
 
 
@@ -95,6 +101,9 @@ def _age(text: str, label_end: int) -> list[Fact]:
 
 
 def _sex(text: str) -> list[Fact]:
+    if (both := _ANY_SEX.search(text)) and not _SEX_ONLY.search(text):
+        # "Male and female", "both sexes": no restriction, but a criterion all the same (met by anyone)
+        return [Fact(kind="sex", value="any", text=both.group(), start=both.start(), end=both.end())]
     f, m = _FEMALE.search(text), _MALE.search(text)
     if bool(f) == bool(m) or _SEX_FREE.search(text):
         return []
@@ -129,6 +138,8 @@ def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
         facts += _flagged("breastfeeding", _BREAST, _BREAST_NEG, text, "breastfeeding")
     if gate("contraception") and (c := _CONTRA.search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
+    if gate("compliance") and (c := _COMPLIANCE.search(text)):
+        facts.append(Fact(kind="compliance", text=c.group(), start=c.start(), end=c.end()))
     if gate("consent") and (c := _CONSENT.search(text)):
         facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end()))
     if gate("language") and (lang := _LANG.search(text)):

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 FactKind = Literal[
-    "age", "sex", "pregnancy", "breastfeeding", "contraception", "consent", "language",
+    "age", "sex", "pregnancy", "breastfeeding", "contraception", "consent", "compliance", "language",
     "condition", "lab", "score", "drug", "drug_class", "procedure", "vaccine", "device",
 ]
 Op = Literal["<", "<=", ">", ">=", "=", "between", "in"]

@@ -28,7 +28,7 @@ from .thresholds import find_thresholds
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
@@ -271,7 +271,7 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
     min_count = int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m else None
     if section == "exclusion":
         return "any", min_count
-    concepts = [f for f in facts if f.kind not in ("consent", "contraception", "language")]
+    concepts = [f for f in facts if f.kind not in ("consent", "compliance", "contraception", "language")]
     if len(concepts) > 1 and any(_OR.search(text, a.end, b.start) for a, b in zip(concepts, concepts[1:])):
         return "any", min_count
     return "all", min_count

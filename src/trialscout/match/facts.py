@@ -66,6 +66,8 @@ def _age(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
 
 
 def _sex(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    if fact.value == "any":
+        return Finding(True, "open to any sex")
     if patient.sex is None:
         return Finding(None, "sex not known")
     return Finding(patient.sex == fact.value, f"sex is {patient.sex}")
@@ -235,6 +237,16 @@ def _drug(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
     return Finding(None, f"{fact.concept}: dose not known", on.evidence)
 
 
+def _stated(kind: str):
+    """Consent and compliance: only what the person (or their note) says counts."""
+    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+        facts = patient.of_kind(kind)
+        if not facts:
+            return Finding(None, f"{kind} not stated")
+        return Finding(not facts[-1].negated, f"{kind}: {facts[-1].text}", [facts[-1]])
+    return check
+
+
 _CHECKS = {
     "age": _age,
     "sex": _sex,
@@ -248,4 +260,6 @@ _CHECKS = {
     "score": _measured,
     "drug": _drug,
     "drug_class": _drug,
+    "consent": _stated("consent"),
+    "compliance": _stated("compliance"),
 }

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FactKind = Literal[
     "condition", "drug", "lab", "score", "procedure", "vaccine", "device", "allergy",
-    "pregnancy", "breastfeeding", "contraception", "smoking",
+    "pregnancy", "breastfeeding", "contraception", "smoking", "consent", "compliance",
 ]
 
 

@@ -124,6 +124,12 @@ def _age_sex(patient: Patient, sents: list[tuple[str, int, str]]) -> None:
         patient.sex = "female" if she > he else "male"
 
 
+# "The patient will provide informed consent, and will comply with the trial protocol"
+_CONSENT = re.compile(r"\b(?:provide[sd]?|give[sn]?|gave|sign(?:s|ed)?|obtain(?:ed)?)\b[^.;]{0,30}\bconsent\b", re.I)
+_COMPLY = re.compile(r"\b(?:comply|complies|compliant|adhere|follow)\b[^.;]{0,40}\b(?:protocol|study|trial|"
+                     r"procedures|visits|schedule)\b", re.I)
+
+
 def _flag(kind: str, rx: re.Pattern[str], sentence: str, prov: Provenance) -> PatientFact | None:
     m = rx.search(sentence)
     if m is None:
@@ -163,7 +169,8 @@ def _sentence_facts(label: str, sentence: str, problems: list[str]) -> list[Pati
             value=value, unit=unit,
             scale_max=scale, frequency=frequency, negated=m.negated, historical=m.historical,
             family=m.family, provenance=prov))
-    for kind, rx in (("pregnancy", _PREG), ("breastfeeding", _BREAST)):
+    for kind, rx in (("pregnancy", _PREG), ("breastfeeding", _BREAST), ("consent", _CONSENT),
+                     ("compliance", _COMPLY)):
         if (f := _flag(kind, rx, sentence, prov)) is not None:
             facts.append(f)
     return facts

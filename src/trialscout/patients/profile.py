@@ -108,6 +108,8 @@ class Profile(BaseModel):
     sex: Annotated[Literal["female", "male", "other", "unknown"] | None, BeforeValidator(_sex)] = None
     pregnant: bool | None = None
     breastfeeding: bool | None = None
+    consent: bool | None = Field(None, description="willing to give informed consent to a trial")
+    will_comply: bool | None = Field(None, description="willing and able to follow a study's visits and procedures")
     smoking: Literal["never", "former", "current"] | None = None
     conditions: list[_or_name(ConditionItem)] = Field(default_factory=list)  # type: ignore[valid-type]
     medications: list[_or_name(MedicationItem)] = Field(default_factory=list)  # type: ignore[valid-type]
@@ -171,11 +173,12 @@ def patient_from_profile(data: dict | str, source_name: str = "profile") -> Pati
     if prof.birth_date and prof.age is not None and abs((patient.age_on(today) or 0) - prof.age) > 1:
         patient.problems.append("age and birth_date disagree; birth_date is used")
     b = _Builder()
-    for flag in ("pregnant", "breastfeeding"):
+    kinds = {"pregnant": "pregnancy", "breastfeeding": "breastfeeding", "consent": "consent",
+             "will_comply": "compliance"}
+    for flag, kind in kinds.items():
         value = getattr(prof, flag)
         if value is not None:
-            b.add(flag, "pregnancy" if flag == "pregnant" else "breastfeeding", None, flag,
-                  negated=not value, active=value)
+            b.add(flag, kind, None, flag, negated=not value, active=value)
     if prof.smoking:
         b.facts.append(PatientFact(
             kind="smoking", concept="tobacco use" if lexicon().get("condition", "tobacco use") else None,
