@@ -29,6 +29,7 @@ _CONTRA = re.compile(_D["contraception"], re.I)
 _CONSENT = re.compile(_D["consent"], re.I)
 _ANY_SEX = re.compile(_D["any_sex"], re.I)
 _COMPLIANCE = re.compile(_D["compliance"], re.I)
+_UNABLE = re.compile(_D["unable"], re.I)  # "unable to give", "refused to sign" ... before consent/compliance
 _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
@@ -139,9 +140,11 @@ def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
     if gate("contraception") and (c := _CONTRA.search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
     if gate("compliance") and (c := _COMPLIANCE.search(text)):
-        facts.append(Fact(kind="compliance", text=c.group(), start=c.start(), end=c.end()))
+        facts.append(Fact(kind="compliance", text=c.group(), start=c.start(), end=c.end(),
+                          negated=bool(_UNABLE.search(text, 0, c.start()))))
     if gate("consent") and (c := _CONSENT.search(text)):
-        facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end()))
+        facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end(),
+                          negated=bool(_UNABLE.search(text, 0, c.start()))))
     if gate("language") and (lang := _LANG.search(text)):
         name = (lang.group("lang") or lang.group("lang2")).capitalize()
         facts.append(Fact(kind="language", value=name, text=lang.group(), start=lang.start(), end=lang.end()))

@@ -19,8 +19,9 @@ from trialscout.patients import Patient, PatientFact
 __all__ = ["NA", "Finding", "check_fact"]
 
 NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for a man)
-# Kinds whose absence from a complete record means absence (closed-world reading only).
-_CLOSABLE = {"condition", "drug", "drug_class", "procedure", "vaccine", "device"}
+# Kinds whose absence from a complete record means absence (closed-world reading only); for labs and
+# scores, that the value is unremarkable (a summary would mention an abnormal one).
+_CLOSABLE = {"condition", "drug", "drug_class", "procedure", "vaccine", "device", "lab", "score"}
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
 _PER_DAY = {"daily": 1, "once daily": 1, "qd": 1, "every day": 1, "per day": 1, "twice daily": 2, "bid": 2,
             "three times daily": 3, "tid": 3, "four times daily": 4, "qid": 4, "weekly": 1 / 7,
@@ -38,10 +39,12 @@ class Finding:
 def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool = False) -> Finding:
     check = _CHECKS.get(fact.kind, _unknown)
     found = check(fact, patient, as_of)
-    if closed_world and found.value is None and not found.evidence and fact.kind in _CLOSABLE:
-        found = Finding(False, f"{fact.concept or fact.text}: not mentioned, taken as absent")
     if fact.negated and found.value in (True, False):
         found = Finding(not found.value, f"not: {found.reason}", found.evidence)
+    if closed_world and found.value is None and not found.evidence and fact.kind in _CLOSABLE:
+        # Silence settles the fact as not applying to the patient, negated wording or not ("cannot
+        # use heparin" with no heparin in the record is not a reason to exclude).
+        found = Finding(False, f"{fact.concept or fact.text}: not mentioned, taken as absent")
     return found
 
 
