@@ -80,7 +80,7 @@ def _female_only(kind: str):
     def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
         if patient.sex == "male":
             return Finding(NA, f"{kind} does not apply to a male patient")
-        facts = patient.of_kind(kind)
+        facts = [f for f in patient.of_kind(kind) if not f.historical and f.active is not False or f.negated]
         if not facts:
             return Finding(None, f"{kind} not stated")
         latest = max(facts, key=lambda f: f.start or dt.date.min)

@@ -71,10 +71,14 @@ _PER_YEAR = {"year": 1, "yr": 1, "month": 12, "mo": 12, "week": 52, "wk": 52, "d
 _SEX = re.compile(r"\b(?:(?P<f>woman|female|lady|girl)|(?P<m>man|male|gentleman|boy))\b"
                   r"|\b\d{1,3}\s?(?:yo|y/o|-year-old)?\s?(?:(?P<f2>F)|(?P<m2>M))\b", re.I)
 _SHE, _HE = re.compile(r"\b(?:she|her|hers)\b", re.I), re.compile(r"\b(?:he|him|his)\b", re.I)
-_PREG = re.compile(r"\bpregnan(?:t|cy)\b", re.I)
+# Current pregnancy only: "ectopic pregnancy at age 26" or "women in different stages of pregnancy"
+# are about the past or about others. "pregnancy test ... negative" is caught by _NEG_AFTER.
+_PREG = re.compile(r"\b(?:is|am|currently|now|she\s+is)\s+pregnant\b|\bpregnant\b(?!\s+wom[ae]n)"
+                   r"|\b\d+\s*(?:-\s*)?weeks?\s+(?:of\s+)?(?:gestation|pregnan)|\bgestational\s+age\b"
+                   r"|\b(?:her\s+)?(?:first|second|third|fourth|current)\s+pregnancy\b|\bpregnancy\s+test\b", re.I)
 _BREAST = re.compile(r"\b(?:breast-?\s?feeding|lactating|nursing\s+(?:her|an?)\s+(?:infant|baby))\b", re.I)
 _NEG_BEFORE = re.compile(r"\b(?:not|no|denies|denied|negative|never|nor|isn't|is\s+not)\b[^.;]{0,30}$", re.I)
-_NEG_AFTER = re.compile(r"^[^.;]{0,25}\bnegative\b", re.I)
+_NEG_AFTER = re.compile(r"^[^.;]{0,60}\bnegative\b", re.I)
 # "CK was elevated at 850 U/L", "platelets of 90", "ECOG: 1": filler allowed between name and value.
 _GAP = re.compile(r"[\s:=,(]{0,4}(?:(?:is|was|were|are|of|at|level|levels|count|value|measured|score|"
                   r"elevated|increased|decreased|low|high|to|about|approximately|around|~)\b[\s:=,]{0,3}){0,4}",
