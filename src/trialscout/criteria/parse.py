@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
 
 from .demographics import demographic_facts
 from .lexicon import lexicon
@@ -21,9 +21,9 @@ from .nlp import Mention, mentions
 from .numbers import normalize_text
 from .split import CriterionItem, split_criteria
 from .temporal import find_windows
-from .units import UnitError, convert, normalize_unit
 from .thresholds import Threshold as RawThreshold
 from .thresholds import find_thresholds
+from .units import UnitError, convert, normalize_unit
 
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
