@@ -164,7 +164,7 @@ def test_eval_criteria_on_trialgpt_pairs(tmp_path):
     data = json.loads(result.stdout)
     assert data["pairs"] == 680 and data["pairs_by_type"] == {"exclusion": 439, "inclusion": 241}
     assert sum(r["n"] for r in data["confusion"]) == 680
-    assert 0.45 < data["accuracy"] < 1  # measured 0.657 (2026-11-27); the target is 0.80
+    assert 0.62 < data["accuracy"] < 1  # measured 0.657 (2026-11-27); the target is 0.80
     bad = tmp_path / "bad.json"
     bad.write_text('[{"patient_id": "p", "note": "", "criterion_type": "maybe", "criterion_text": "x", '
                    '"expert_eligibility": "included"}]')

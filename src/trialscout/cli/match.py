@@ -37,10 +37,6 @@ def _as_of(text: str | None) -> dt.date:
         raise UserError(f"--as-of must be a date like 2026-01-31, got {text!r}") from None
 
 
-def match_json(m: TrialMatch) -> dict:
-    return m.model_dump(mode="json")
-
-
 def _print(matches: list[TrialMatch], top: int, details: bool) -> None:
     table = Table(title=f"{len(matches)} trial(s) checked", title_justify="left")
     for col in ("#", "trial", "verdict", "open questions", "title / deciding criterion"):
@@ -104,7 +100,7 @@ def match_command(
         raise UserError(f"none of {', '.join(trial)} is in {db_path(db)}")
     if as_json:
         print_json({"as_of": day.isoformat(), "patient_problems": person.problems,
-                    "results": [match_json(m) for m in matches[:top]]})
+                    "results": [m.model_dump(mode="json") for m in matches[:top]]})
         return
     for problem in person.problems:
         out.print(f"[yellow]note:[/yellow] {escape(problem)}")

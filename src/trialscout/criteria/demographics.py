@@ -17,19 +17,10 @@ __all__ = ["demographic_facts"]
 
 _D = json.loads(resources.files(__package__).joinpath("demographics.json").read_text("utf-8"))
 _GATES = {k: tuple(v) for k, v in _D["gates"].items() if not k.startswith("_")}
-_AGE_CTX = re.compile(_D["age_context"], re.I)
-_FEMALE = re.compile(_D["female"], re.I)
-_MALE = re.compile(_D["male"], re.I)
-_SEX_FREE = re.compile(_D["sex_not_restricting"], re.I)
-_PREG = re.compile(_D["pregnancy"], re.I)
-_PREG_NEG = re.compile(_D["pregnancy_negated"], re.I)
-_BREAST = re.compile(_D["breastfeeding"], re.I)
-_BREAST_NEG = re.compile(_D["breastfeeding_negated"], re.I)
-_CONTRA = re.compile(_D["contraception"], re.I)
-_CONSENT = re.compile(_D["consent"], re.I)
-_ANY_SEX = re.compile(_D["any_sex"], re.I)
-_COMPLIANCE = re.compile(_D["compliance"], re.I)
-_UNABLE = re.compile(_D["unable"], re.I)  # "unable to give", "refused to sign" ... before consent/compliance
+# Every wording in demographics.json compiled once; "unable" is what comes before a refused consent
+# or compliance ("unable to give", "refused to sign").
+_RX = {k: re.compile(v, re.I) for k, v in _D.items() if isinstance(v, str) and not k.startswith("_")
+       and k != "language_cue"}
 _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
@@ -68,7 +59,7 @@ def _op(m: re.Match) -> str:
 
 
 def _age(text: str, label_end: int) -> list[Fact]:
-    if not label_end and not _AGE_CTX.search(text):
+    if not label_end and not _RX["age_context"].search(text):
         return []
     facts: list[Fact] = []
     taken: list[tuple[int, int]] = []
@@ -102,11 +93,11 @@ def _age(text: str, label_end: int) -> list[Fact]:
 
 
 def _sex(text: str) -> list[Fact]:
-    if (both := _ANY_SEX.search(text)) and not _SEX_ONLY.search(text):
+    if (both := _RX["any_sex"].search(text)) and not _SEX_ONLY.search(text):
         # "Male and female", "both sexes": no restriction, but a criterion all the same (met by anyone)
         return [Fact(kind="sex", value="any", text=both.group(), start=both.start(), end=both.end())]
-    f, m = _FEMALE.search(text), _MALE.search(text)
-    if bool(f) == bool(m) or _SEX_FREE.search(text):
+    f, m = _RX["female"].search(text), _RX["male"].search(text)
+    if bool(f) == bool(m) or _RX["sex_not_restricting"].search(text):
         return []
     hit = f or m
     assert hit is not None
@@ -134,17 +125,17 @@ def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
     if gate("sex"):
         facts += _sex(text)
     if gate("pregnancy"):
-        facts += _flagged("pregnancy", _PREG, _PREG_NEG, text, "pregnant")
+        facts += _flagged("pregnancy", _RX["pregnancy"], _RX["pregnancy_negated"], text, "pregnant")
     if gate("breastfeeding"):
-        facts += _flagged("breastfeeding", _BREAST, _BREAST_NEG, text, "breastfeeding")
-    if gate("contraception") and (c := _CONTRA.search(text)):
+        facts += _flagged("breastfeeding", _RX["breastfeeding"], _RX["breastfeeding_negated"], text, "breastfeeding")
+    if gate("contraception") and (c := _RX["contraception"].search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
-    if gate("compliance") and (c := _COMPLIANCE.search(text)):
+    if gate("compliance") and (c := _RX["compliance"].search(text)):
         facts.append(Fact(kind="compliance", text=c.group(), start=c.start(), end=c.end(),
-                          negated=bool(_UNABLE.search(text, 0, c.start()))))
-    if gate("consent") and (c := _CONSENT.search(text)):
+                          negated=bool(_RX["unable"].search(text, 0, c.start()))))
+    if gate("consent") and (c := _RX["consent"].search(text)):
         facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end(),
-                          negated=bool(_UNABLE.search(text, 0, c.start()))))
+                          negated=bool(_RX["unable"].search(text, 0, c.start()))))
     if gate("language") and (lang := _LANG.search(text)):
         name = (lang.group("lang") or lang.group("lang2")).capitalize()
         facts.append(Fact(kind="language", value=name, text=lang.group(), start=lang.start(), end=lang.end()))

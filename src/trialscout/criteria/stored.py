@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import orjson
 from pydantic import TypeAdapter
@@ -20,7 +20,7 @@ from .lexicon import lexicon
 from .model import Criterion
 from .parse import PARSER_VERSION, parse_criteria
 
-__all__ = ["criteria_for", "iter_parsed", "parse_pending", "pending_count"]
+__all__ = ["criteria_for", "parse_pending", "pending_count"]
 
 _TABLE = """CREATE TABLE IF NOT EXISTS parsed_criteria (
     trial INTEGER PRIMARY KEY,  -- trials.rowid
@@ -109,11 +109,3 @@ def criteria_for(conn: sqlite3.Connection, trial_id: str) -> list[Criterion] | N
     except sqlite3.OperationalError:
         pass  # read-only store: serve the fresh parse without saving it
     return parsed
-
-
-def iter_parsed(conn: sqlite3.Connection) -> Iterator[tuple[str, list[Criterion]]]:
-    """Every trial id with its stored, current criteria (for coverage reports and batch matching)."""
-    rows = conn.execute("SELECT t.id, p.data FROM trials t JOIN parsed_criteria p ON p.trial = t.rowid "
-                        "WHERE p.content_hash = t.content_hash AND p.version = ? ORDER BY t.id", (_version(),))
-    for ident, blob in rows:
-        yield ident, _decode(blob)
