@@ -45,6 +45,16 @@ def demo_store(tmp_path_factory):
     return conn, summary, path
 
 
+@pytest.fixture(scope="session")
+def parsed_demo(demo_store):
+    """The demo store with every trial's criteria parsed, as `trialscout demo` leaves it."""
+    from trialscout.criteria import parse_pending
+
+    conn, _, path = demo_store
+    parse_pending(conn)
+    return path
+
+
 def dump(conn) -> list:
     """Everything a store holds that ingest decides, in a stable order (for equality checks)."""
     tables = {

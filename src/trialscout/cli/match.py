@@ -1,6 +1,8 @@
 """`trialscout match PATIENT`: the trials a patient could join, ranked, criterion by criterion.
 
 The patient file is read into memory, matched and forgotten: nothing about it is stored or logged.
+With ``--judge`` (and a server configured, see docs/llm-judge.md) the record of the trials shown is sent to
+that language model server, and only there.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from rich.table import Table
 
 from trialscout.geo import parse_distance, resolve_place
 from trialscout.match import Candidates, TrialMatch, match_patient
-from trialscout.patients import PatientInputError, load_patient
+from trialscout.match.judge import LLMJudge, PatientText, judge_matches
+from trialscout.patients import Patient, PatientInputError, load_patient
 from trialscout.store import open_store
 
 from .app import DbOption, JsonOption, UserError, app, db_path, print_json, user_errors
+from .eval_match import judge_config
 
 out = Console(highlight=False)
 _MARK = {"met": "[green]✓ met[/green]", "not_met": "[red]✗ not met[/red]", "unknown": "[yellow]? unknown[/yellow]",
@@ -55,10 +59,14 @@ def _print(matches: list[TrialMatch], top: int, details: bool) -> None:
         for c in m.criteria:
             indent = "    " if c.parent is not None else "  "
             out.print(f"{indent}{_MARK[c.state]}  {c.section[:3]}  {escape(c.text[:110])}")
-            if c.state in ("met", "not_met") and c.evidence:
+            if c.judged_by == "llm":
+                out.print(f"{indent}    [dim]{escape(c.reason[:200])}[/dim]")
+            elif c.state in ("met", "not_met") and c.evidence:
                 ev = c.evidence[0]
                 src = ev.provenance.ref or ev.provenance.source
                 out.print(f"{indent}    [dim]evidence: {escape(ev.text)} ({escape(src)})[/dim]")
+            if c.judge_note:
+                out.print(f"{indent}    [dim]judge: {escape(c.judge_note)}[/dim]")
         if m.questions:
             out.print("  [bold]To ask the study team or check:[/bold]")
             for q in m.questions[:8]:
@@ -80,10 +88,14 @@ def match_command(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Count time windows back from this date "
                                                                  "[default: today]")] = None,
     details: Annotated[bool, typer.Option("--details/--summary", help="Per-criterion breakdown")] = True,
+    judge: Annotated[bool, typer.Option("--judge", help="Let the language model server in $TRIALSCOUT_LLM_URL "
+                                        "re-check the criteria of the trials shown (sends it the patient "
+                                        "record; docs/llm-judge.md)")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Which trials could this patient join? Each criterion marked met / not met / unknown / n/a."""
+    config = judge_config() if judge else None
     day = _as_of(as_of)
     if within and not near:
         raise UserError("--within needs --near PLACE")
@@ -98,10 +110,29 @@ def match_command(
     matches = match_patient(conn, person, day, candidates)
     if trial and not matches:
         raise UserError(f"none of {', '.join(trial)} is in {db_path(db)}")
+    judged: dict[str, int] | None = None
+    if config is not None:
+        with LLMJudge(config) as llm:
+            matches = judge_matches(matches, llm, _record(patient, person), top)
+        judged = dict(sorted(llm.counts.items()))
     if as_json:
         print_json({"as_of": day.isoformat(), "patient_problems": person.problems,
-                    "results": [m.model_dump(mode="json") for m in matches[:top]]})
+                    "results": [m.model_dump(mode="json") for m in matches[:top]]}
+                   | ({"judge": judged} if judged is not None else {}))
         return
+    if judged is not None:
+        out.print(f"LLM judge ({config.model} at {config.host}): "  # type: ignore[union-attr]
+                  + (", ".join(f"{k} {n}" for k, n in judged.items()) or "nothing to judge"), markup=False)
     for problem in person.problems:
         out.print(f"[yellow]note:[/yellow] {escape(problem)}")
     _print(matches, top, details)
+
+
+def _record(path: Path, person: Patient) -> PatientText:
+    """What the judge reads: a note's own sentences, or a structured patient's facts one per line."""
+    sources = {f.provenance.source for f in person.facts}
+    if "note" in sources or not sources and path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        if "note" in sources or not text.lstrip().startswith("{"):
+            return PatientText.from_note(text, person)
+    return PatientText.from_patient(person)

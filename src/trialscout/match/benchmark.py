@@ -13,6 +13,9 @@ mapped to the annotators' labels:
 summary that doesn't mention cancer means no cancer). With it, a condition, drug or procedure the
 note doesn't mention counts as absent for exclusion criteria. It is the benchmark's reading; the
 product's default (``trialscout match``) keeps silence as "unknown".
+
+``judge``: an optional LLM judge (match.judge) re-decides each pair from the note's numbered sentences,
+falling back to the rule engine's state; without one nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from trialscout.criteria.parse import parse_item
 from trialscout.patients import Patient, patient_from_note
 
 from .evaluate import evaluate_criteria
+from .judge import LLMJudge, PatientText
+from .model import CriterionResult
 
 __all__ = ["BenchmarkError", "CriterionScores", "LABELS", "score_pairs"]
 
@@ -51,6 +56,7 @@ class CriterionScores:
     correct: int = 0
     by_type: dict[str, list[int]] = field(default_factory=dict)  # type -> [correct, total]
     confusion: Counter = field(default_factory=Counter)  # (expert, ours) -> n
+    judge: Counter | None = None  # with an LLM judge: outcome -> n (llm, left_open, fallback:<kind>)
 
     def as_dict(self) -> dict:
         disq = {lab: [sum(n for (e, o), n in self.confusion.items() if e == lab and o == lab),
@@ -63,7 +69,7 @@ class CriterionScores:
             "disqualifying_recall": round(hit / total, 4) if total else None,
             "disqualifying_support": total,
             "confusion": [{"expert": e, "trialscout": o, "n": n} for (e, o), n in sorted(self.confusion.items())],
-        }
+        } | ({"judge": dict(sorted(self.judge.items()))} if self.judge is not None else {})
 
 
 def _load(path: Path) -> list[dict]:
@@ -85,17 +91,28 @@ def _load(path: Path) -> list[dict]:
     return pairs
 
 
-def score_pairs(path: Path, *, as_of: dt.date, closed_world: bool = True) -> CriterionScores:
+def score_pairs(path: Path, *, as_of: dt.date, closed_world: bool = True,
+                judge: LLMJudge | None = None) -> CriterionScores:
     pairs = _load(path)
     patients: dict[str, Patient] = {}
-    scores = CriterionScores()
+    records: dict[str, PatientText] = {}
+    scores = CriterionScores(judge=Counter() if judge is not None else None)
     for pair in pairs:
         patient = patients.get(pair["patient_id"])
         if patient is None:
             patient = patients[pair["patient_id"]] = patient_from_note(pair["note"], pair["patient_id"])
         kind, text = pair["criterion_type"], pair["criterion_text"] or ""
         criterion = parse_item(CriterionItem(kind=kind, text=text, start=0, end=len(text)))
-        results = evaluate_criteria([criterion], patient, as_of, closed_world=closed_world and kind == "exclusion")
+        closed = closed_world and kind == "exclusion"
+        results = evaluate_criteria([criterion], patient, as_of, closed_world=closed)
+        if judge is not None:
+            if pair["patient_id"] not in records:
+                records[pair["patient_id"]] = PatientText.from_note(pair["note"] or "", patient)
+            rule = results[0] if results else CriterionResult(id=0, section=kind, text=text, state="unknown",
+                                                              reason="not parsed into checkable facts")
+            before = judge.counts.copy()
+            results = [judge.judge(rule, records[pair["patient_id"]], closed_world=closed)]
+            scores.judge.update(judge.counts - before)  # type: ignore[union-attr]
         ours = LABELS[kind][results[0].state if results else "unknown"]
         expert = pair["expert_eligibility"]
         scores.pairs += 1

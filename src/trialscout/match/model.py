@@ -23,6 +23,10 @@ class CriterionResult(BaseModel):
     reason: str  # one line a person can read: "platelets 90 x10^9/L (Observation/obs-3) is <= 100"
     evidence: list[PatientFact] = Field(default_factory=list)
     question: str | None = None  # for unknowns: what to ask to settle it
+    # Set only by the optional LLM judge (match.judge); the rule engine leaves the defaults.
+    judged_by: Literal["rules", "llm"] = "rules"  # whose label `state` is
+    judge_note: str | None = None  # why the judge's label was not used, or was left open
+    evidence_sentences: list[int] = Field(default_factory=list)  # note sentence / record line numbers it cited
 
 
 class TrialMatch(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import PatientInputError
 from .model import Patient
 
-__all__ = ["MAX_FILE_BYTES", "load_patient"]
+__all__ = ["MAX_FILE_BYTES", "load_patient", "patient_from_bytes"]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a large Synthea bundle is ~20 MB; beyond this it is not a patient file
 _NOTE_SUFFIXES = {".txt", ".md", ".text", ".note"}
@@ -36,6 +36,12 @@ def load_patient(path: Path) -> Patient:
         raise PatientInputError(name, "is a directory, not a file") from None
     except OSError as exc:
         raise PatientInputError(name, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    return patient_from_bytes(data, name)
+
+
+def patient_from_bytes(data: bytes, name: str) -> Patient:
+    """The same sniffing for bytes that never touched a disk (a web upload); ``name``'s suffix is a hint."""
+    path = Path(name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
