@@ -152,7 +152,7 @@ def test_too_young_is_ineligible_through_the_age_criterion(nct07012057):
 
 @pytest.mark.parametrize("answer, within_6, within_12", [
     ("now", "met", "met"), ("w180", "met", "met"), ("w360", "not_met", "met"), ("gt360", "not_met", "not_met"),
-    ("never", "unknown", "unknown"),  # a profile can't say "never took it" yet: left out, not guessed
+    ("never", "not_met", "not_met"),  # stated as never taken (profile medications[].negated)
 ])
 def test_rituximab_stop_date_choices_follow_the_criteria_windows(nct07012057, answer, within_6, within_12):
     m = fit(nct07012057, {"drug_rituximab": answer})
@@ -161,7 +161,10 @@ def test_rituximab_stop_date_choices_follow_the_criteria_windows(nct07012057, an
 
 
 def test_condition_answers(nct07012057):
+    # "No tuberculosis" alone does not rule out every mycobacterial infection: both must be answered.
     m = fit(nct07012057, {"cond_tuberculosis": "no", "cond_infection": "w84"})
+    assert crit(m, "latent or active tuberculosis").state == "unknown"
+    m = fit(nct07012057, {"cond_tuberculosis": "no", "cond_mycobacterial_infection": "no", "cond_infection": "w84"})
     assert crit(m, "latent or active tuberculosis").state == "not_met"
     assert crit(m, "Recent infection requiring antibiotics").state == "not_met"  # 4-12 weeks ago: not in 4
     assert crit(m, "symptomatic herpes zoster").state == "met"  # ... but within 12 weeks

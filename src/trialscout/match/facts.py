@@ -142,8 +142,12 @@ def _presence(kinds: tuple[str, ...]):
             return Finding(None, f"{fact.concept}: recorded, but not when", [p for p, i in windows if i is None])
         if positive:
             return Finding(False, f"{fact.concept}: outside the time window", positive)
-        if [p for p in facts if p.negated]:
-            return Finding(False, f"{fact.concept}: stated absent", [p for p in facts if p.negated])
+        # "Never took tofacitinib" does not say "never took a JAK inhibitor": an absence counts only
+        # when it is stated for the criterion's concept itself or something broader.
+        absent = [p for p in facts if p.negated and (p.concept is None or fact.concept is None
+                                                     or lexicon().covers(p.concept, fact.concept))]
+        if absent:
+            return Finding(False, f"{fact.concept}: stated absent", absent)
         return Finding(None, f"{fact.concept or fact.text}: not in the record")
     return check
 

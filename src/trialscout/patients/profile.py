@@ -59,6 +59,7 @@ class MedicationItem(_Item):
     since: PartialDate | None = None
     until: PartialDate | None = Field(None, description="when it was stopped; omit for a medication taken now")
     active: bool | None = Field(None, description="default: true unless `until` is in the past")
+    negated: bool = Field(False, description="true: the person has NEVER taken it")
 
 
 class LabItem(_Item):
@@ -78,6 +79,7 @@ class ScoreItem(_Item):
 class DatedItem(_Item):
     name: Name
     date: PartialDate | None = None
+    negated: bool = Field(False, description="true: the person has NEVER had it")
 
 
 class AllergyItem(_Item):
@@ -195,10 +197,11 @@ def patient_from_profile(data: dict | str, source_name: str = "profile") -> Pati
             b.problems.append(f"{ref}: unit '{m.unit}' not understood; dose kept without a unit")
         elif m.dose is not None and unit is None:
             b.problems.append(f"{ref}: dose has no unit; unit unknown")
-        active = m.active if m.active is not None else not (m.until is not None and m.until <= today)
+        active = False if m.negated else m.active if m.active is not None else not (m.until is not None
+                                                                                     and m.until <= today)
         freq = frequency_of(m.frequency) or (m.frequency.strip().lower() if m.frequency else None)
         b.add(ref, "drug", "drug", m.name, value=m.dose, unit=unit, frequency=freq, start=m.since, end=m.until,
-              active=active)
+              active=active, negated=m.negated)
     for i, lab in enumerate(prof.labs):
         ref = f"labs[{i}]"
         _, concept = concept_for("lab", lab.name)
@@ -214,7 +217,7 @@ def patient_from_profile(data: dict | str, source_name: str = "profile") -> Pati
               scale_max=scale_for(concept, s.value, s.scale_max), start=s.date)
     for field, kind in (("procedures", "procedure"), ("vaccines", "vaccine")):
         for i, item in enumerate(getattr(prof, field)):
-            b.add(f"{field}[{i}]", kind, kind, item.name, start=item.date)
+            b.add(f"{field}[{i}]", kind, kind, item.name, start=item.date, negated=item.negated)
     for i, a in enumerate(prof.allergies):
         b.add(f"allergies[{i}]", "allergy", "allergy", a.name, active=True)
     if prof.notes and prof.notes.strip():

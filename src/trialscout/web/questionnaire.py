@@ -28,9 +28,8 @@ choice questions take one of their ``choices`` values; numbers accept "90000", "
 Time windows are asked as choices whose boundaries are the criteria's own windows ("stopped less
 than 6 months ago", "6 to 12 months ago", "more than 12 months ago"), turned into a date relative
 to ``as_of`` that falls on the right side of every window, so the matcher's window checks come out
-exactly as the answer says. Profiles cannot yet say a medication, procedure or vaccine was *never*
-taken (only conditions carry ``negated``): "no"/"never" for those leaves the fact out (unknown),
-and starts to count as soon as ``MedicationItem``/``DatedItem`` gain a ``negated`` field.
+exactly as the answer says. "No"/"never" is sent as a stated absence (``negated``), which settles
+criteria about that concept (or anything it covers) and nothing broader.
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ from trialscout.criteria.units import UnitError, convert
 from trialscout.match import TrialMatch, match_criteria
 from trialscout.patients.concepts import unit_of
 from trialscout.patients.errors import PatientInputError
-from trialscout.patients.profile import DatedItem, MedicationItem, patient_from_profile
+from trialscout.patients.profile import patient_from_profile
 
 __all__ = ["AnswerError", "Choice", "GROUPS", "Question", "check_fit", "display_unit", "profile_from_answers",
            "questions_for"]
@@ -621,10 +620,6 @@ def _ended(q: Question, value: str, as_of: dt.date) -> str | None:
     return None
 
 
-_CAN_NEGATE = {"medications": "negated" in MedicationItem.model_fields,
-               "procedures": "negated" in DatedItem.model_fields, "vaccines": "negated" in DatedItem.model_fields}
-
-
 def profile_from_answers(questions: Iterable[Question], answers: Mapping[str, Any], *,
                          as_of: dt.date | None = None) -> dict:
     """Submitted form values -> a dict ``patient_from_profile`` accepts. ``as_of`` (default today) dates
@@ -681,15 +676,13 @@ def profile_from_answers(questions: Iterable[Question], answers: Mapping[str, An
             if v is True:
                 add(field_, {"name": q.concept})
             elif v is False or v == "never":
-                if _CAN_NEGATE[field_]:
-                    add(field_, {"name": q.concept, "negated": True})
+                add(field_, {"name": q.concept, "negated": True})
             else:
                 add(field_, {"name": q.concept, "date": _ended(q, v, as_of)})
         elif q.role == "drug":
             state = "now" if v is True else ("never" if v is False else _timing(v))
             if state == "never":
-                if _CAN_NEGATE["medications"]:
-                    add("medications", {"name": q.concept, "negated": True})
+                add("medications", {"name": q.concept, "negated": True})
                 continue
             item: dict[str, Any] = {"name": q.concept, "active": state == "now"}
             if state == "past" and (until := _ended(q, v, as_of)):
