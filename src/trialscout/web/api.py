@@ -8,9 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import asdict
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+import orjson
+
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from trialscout.criteria import Criterion, criteria_for
@@ -35,6 +38,13 @@ _MEASURES = {"tis": compute_tis, "cdasi": compute_cdasi, "mmt8": compute_mmt8, "
 
 def conn_of(request: Request) -> sqlite3.Connection:
     return request.app.state.store.conn()
+
+
+def cached_json(request: Request, build: Callable[[], Any]) -> Response:
+    """GET answers depend only on the URL and the store: rendered once, served from memory after."""
+    key = f"json {request.url.path}?{request.url.query}"
+    body = request.app.state.cache.get(key, lambda: orjson.dumps(build(), option=orjson.OPT_NON_STR_KEYS))
+    return Response(body, media_type="application/json")
 
 
 def trial_or_404(conn: sqlite3.Connection, ident: str) -> Trial:
@@ -79,16 +89,25 @@ def api_search(request: Request,
                near: Annotated[str | None, Query(description="a place: 'Cleveland, OH' or 'LAT,LON'")] = None,
                within: Annotated[str | None, Query(description="radius around near: 100mi, 50km")] = None,
                page: Annotated[str | None, Query()] = None,
-               per_page: Annotated[str | None, Query(description="1-100, default 10")] = None) -> dict:
+               per_page: Annotated[str | None, Query(description="1-100, default 10")] = None) -> Response:
     params = parse_search({k: request.query_params.getlist(k) for k in request.query_params.keys()})
-    result = search(conn_of(request), params.q, params.filters, limit=params.per_page, offset=params.offset,
-                    facets=True)
-    return {"query": result.query, "match": result.match, "total": result.total, "page": params.page,
-            "per_page": params.per_page, "results": [hit_dict(h) for h in result.hits], "facets": result.facets}
+
+    def build() -> dict:
+        result = search(conn_of(request), params.q, params.filters, limit=params.per_page, offset=params.offset,
+                        facets=True)
+        return {"query": result.query, "match": result.match, "total": result.total, "page": params.page,
+                "per_page": params.per_page, "results": [hit_dict(h) for h in result.hits],
+                "facets": result.facets}
+
+    return cached_json(request, build)
 
 
 @router.get("/trials/{trial_id}", summary="A trial's full record plus its plain-language summary")
-def api_trial(request: Request, trial_id: str, near: str | None = None) -> dict:
+def api_trial(request: Request, trial_id: str, near: str | None = None) -> Response:
+    return cached_json(request, lambda: _trial_json(request, trial_id, near))
+
+
+def _trial_json(request: Request, trial_id: str, near: str | None) -> dict:
     conn = conn_of(request)
     trial = trial_or_404(conn, trial_id)
     place = None
@@ -105,10 +124,11 @@ def api_trial(request: Request, trial_id: str, near: str | None = None) -> dict:
 
 
 @router.get("/trials/{trial_id}/criteria", summary="The trial's eligibility criteria, parsed into facts")
-def api_criteria(request: Request, trial_id: str) -> dict:
+def api_criteria(request: Request, trial_id: str) -> Response:
     conn = conn_of(request)
     trial = trial_or_404(conn, trial_id)
-    return {"trial": trial.id, "criteria": [c.model_dump(mode="json") for c in criteria_of(conn, trial)]}
+    return cached_json(request, lambda: {"trial": trial.id,
+                                         "criteria": [c.model_dump(mode="json") for c in criteria_of(conn, trial)]})
 
 
 @router.get("/trials/{trial_id}/similar", summary="Trials with the same conditions or interventions")
@@ -119,14 +139,11 @@ def api_similar(request: Request, trial_id: str, limit: Annotated[int, Query(ge=
 
 
 @router.get("/trials/{trial_id}/questionnaire", summary="The 'Am I a good fit?' questions for this trial")
-def api_questionnaire(request: Request, trial_id: str) -> dict:
+def api_questionnaire(request: Request, trial_id: str) -> Response:
     conn = conn_of(request)
     trial = trial_or_404(conn, trial_id)
-    return {"trial": trial.id, "questions": [_question_dict(q) for q in questions_for(criteria_of(conn, trial))]}
-
-
-def _question_dict(q: Any) -> dict:
-    return q.model_dump(mode="json") if hasattr(q, "model_dump") else asdict(q)
+    return cached_json(request, lambda: {"trial": trial.id, "questions": [
+        q.model_dump(mode="json") for q in questions_for(criteria_of(conn, trial))]})
 
 
 class FitRequest(BaseModel):
@@ -207,8 +224,8 @@ def api_match(request: Request, body: MatchRequest) -> dict:
 
 
 @router.get("/stats", summary="Counts of trials by status, phase, study type and source")
-def api_stats(request: Request) -> dict:
-    return stats(conn_of(request))
+def api_stats(request: Request) -> Response:
+    return cached_json(request, lambda: stats(conn_of(request)))
 
 
 @router.post("/measures/{measure}", summary="Myositis outcome measures: tis, cdasi, mmt8, responders")

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trialscout.store import open_store
 
+from .cache import ResponseCache
 from .errors import InputError
 from .render import templates
 
@@ -117,6 +118,7 @@ def create_app(db: Path | str, *, max_body: int | None = None) -> FastAPI:
                   description="Find the clinical trials a person can join. trialscout gives no medical advice: "
                               "the study team decides eligibility.")
     app.state.store = Store(Path(db))  # raises StoreError for a missing or foreign file
+    app.state.cache = ResponseCache(Path(db))
     max_body = max_body or DEFAULT_MAX_BODY
 
     @app.exception_handler(InputError)

@@ -45,6 +45,27 @@ def _page(request: Request, name: str, context: dict, status: int = 200) -> HTML
     return templates.TemplateResponse(request, name, {"state_label": _STATE, "verdicts": _VERDICT, **context}, status_code=status)
 
 
+def _cached_page(request: Request, build) -> HTMLResponse:
+    """A GET page that depends only on its URL and the store: rendered once, then served from memory.
+    Error pages are not kept."""
+    response: list[HTMLResponse] = []
+
+    def render() -> bytes:
+        response.append(build())
+        if response[0].status_code != 200:
+            raise _NotCached
+        return response[0].body
+
+    try:
+        return HTMLResponse(request.app.state.cache.get(f"html {request.url.path}?{request.url.query}", render))
+    except _NotCached:
+        return response[0]
+
+
+class _NotCached(Exception):
+    pass
+
+
 def _params(request: Request) -> dict[str, list[str]]:
     return {k: request.query_params.getlist(k) for k in request.query_params.keys()}
 
@@ -58,6 +79,10 @@ def _url(params: dict[str, list[str]], **change) -> str:
 @router.get("/", response_class=HTMLResponse)
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request) -> HTMLResponse:
+    return _cached_page(request, lambda: _search_page(request))
+
+
+def _search_page(request: Request) -> HTMLResponse:
     raw = _params(request)
     context = {"raw": raw, "filters": _FILTERS, "result": None, "error": None, "pages": None}
     try:
@@ -96,7 +121,7 @@ def _trial_context(request: Request, trial_id: str) -> dict:
 
 @router.get("/trials/{trial_id}", response_class=HTMLResponse)
 def trial_page(request: Request, trial_id: str) -> HTMLResponse:
-    return _page(request, "trial.html", _trial_context(request, trial_id))
+    return _cached_page(request, lambda: _page(request, "trial.html", _trial_context(request, trial_id)))
 
 
 @router.post("/trials/{trial_id}/fit", response_class=HTMLResponse)
