@@ -1,6 +1,6 @@
 """Command-line interface: parses options, calls the stages, prints."""
 
-from . import browse, coverage, criteria, eval_match, ingest, match, serve  # noqa: F401  (each module registers its commands)
+from . import browse, coverage, criteria, eval_match, eval_trec, ingest, match, serve  # noqa: F401  (each module registers its commands)
 from .app import app, main
 from .eval import eval_app
 from .measure import measure_app
