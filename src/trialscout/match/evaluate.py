@@ -107,7 +107,11 @@ def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.dat
 
 def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, as_of: dt.date,
                    title: str | None = None) -> TrialMatch:
-    results = evaluate_criteria(criteria, patient, as_of)
+    return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of))
+
+
+def verdict_of(trial_id: str, title: str | None, results: list[CriterionResult]) -> TrialMatch:
+    """The trial verdict from its criterion states (also used after an LLM judge changed some)."""
     top = [r for r in results if r.parent is None]
     deciding = [r.id for r in top if (r.section == "inclusion" and r.state == "not_met")
                 or (r.section == "exclusion" and r.state == "met")]
@@ -121,4 +125,3 @@ def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, a
     return TrialMatch(trial=trial_id, title=title, verdict=verdict, deciding=deciding,
                       unknowns=len(unknown) if top else len(questions),
                       questions=questions, criteria=results)
-

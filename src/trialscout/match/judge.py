@@ -34,7 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from trialscout.patients import Patient, PatientFact
 from trialscout.patients.note import MAX_CHARS, split_sentences
 
+from .evaluate import verdict_of
 from .model import CriterionResult, State, TrialMatch
+from .rank import rank_key
 
 __all__ = ["ENV_HELP", "JudgeAnswer", "JudgeConfig", "JudgeConfigError", "LLMJudge", "PatientText",
            "judge_matches"]
@@ -390,10 +392,6 @@ class LLMJudge:
             "judged_by": "llm", "judge_note": note, "evidence_sentences": cited})
 
 
-# Same verdict rule and order as evaluate.match_criteria and rank.match_patient (tests check they agree).
-_ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
-
-
 def _rejudged(m: TrialMatch, judge: LLMJudge, record: PatientText) -> TrialMatch:
     results = list(m.criteria)
     top = [r for r in results if r.parent is None]
@@ -403,19 +401,12 @@ def _rejudged(m: TrialMatch, judge: LLMJudge, record: PatientText) -> TrialMatch
         if r.parent is None:
             kids = [c.text for c in results if c.parent == r.id]
             results[k] = judge.judge(r, record, subcriteria=kids)
-    top = [r for r in results if r.parent is None]
-    deciding = [r.id for r in top if (r.section == "inclusion" and r.state == "not_met")
-                or (r.section == "exclusion" and r.state == "met")]
-    unknown = [r for r in top if r.state == "unknown" or (r.section == "unknown" and r.state in ("met", "not_met"))]
-    verdict = "ineligible" if deciding else ("possibly_eligible" if unknown else "eligible")
-    questions = list(dict.fromkeys(r.question for r in unknown if r.question))
-    return m.model_copy(update={"verdict": verdict, "deciding": deciding, "unknowns": len(unknown),
-                                "questions": questions, "criteria": results})
+    return verdict_of(m.trial, m.title, results).model_copy(update={"score": m.score})
 
 
 def judge_matches(matches: list[TrialMatch], judge: LLMJudge, record: PatientText, top: int) -> list[TrialMatch]:
     """The first ``top`` matches with their top-level criteria judged and re-ranked among themselves; the
     rest as they were (judging every candidate would cost a request per criterion of each)."""
     head = [_rejudged(m, judge, record) for m in matches[:top]]
-    head.sort(key=lambda m: (_ORDER[m.verdict], not m.criteria, m.unknowns, -m.score, m.trial))
+    head.sort(key=rank_key)
     return head + matches[top:]

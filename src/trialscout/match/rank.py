@@ -1,5 +1,5 @@
 """Which trials to check for a patient, checked and ranked: eligible first, then possibly eligible by
-fewest open questions and relevance, ineligible last."""
+relevance discounted by the share of open questions, ineligible last."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from trialscout.store import Filters, get_trial, search
 from .evaluate import match_criteria
 from .model import TrialMatch
 
-__all__ = ["Candidates", "match_patient", "patient_query"]
+__all__ = ["Candidates", "match_patient", "patient_query", "rank_key"]
 
 _ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
 _OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
@@ -62,6 +62,18 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
         criteria = criteria_for(conn, ident) or []
         m = match_criteria(ident, criteria, patient, as_of, title)
         matches.append(m.model_copy(update={"score": score}))
-    # A trial whose record states no criteria can't be checked at all: after those that can.
-    matches.sort(key=lambda m: (_ORDER[m.verdict], not m.criteria, m.unknowns, -m.score, m.trial))
+    matches.sort(key=rank_key)
     return matches
+
+
+def rank_key(m: TrialMatch) -> tuple:
+    """Verdict first; a trial whose record states no criteria can't be checked at all, so it comes after
+    those that can. Within a verdict relevance counts most, discounted by the *share* of criteria left
+    open: ordering by the raw count of unknowns put trials with a handful of parsed criteria above the
+    ones about the patient's disease (TREC 2021, docs/trec.md)."""
+    return _ORDER[m.verdict], not m.criteria, -m.score * (1 - 0.5 * _open_share(m)), m.trial
+
+
+def _open_share(m: TrialMatch) -> float:
+    top = [c for c in m.criteria if c.parent is None]
+    return sum(c.state == "unknown" for c in top) / len(top) if top else 1.0
