@@ -184,3 +184,77 @@ def test_full_width_digits_and_symbols():
     (c,) = parse_criteria("Platelets ≥ １００ × 10⁹/L")
     (t,) = _only(c, "lab").thresholds
     assert (t.op, t.value, t.unit) == (">=", 100, "1e9/L")
+
+
+def _one(text: str, kind: str = "inclusion") -> Criterion:
+    return parse_criteria(f"{kind.capitalize()} Criteria:\n* {text}\n")[-1]
+
+
+def test_age_plus_and_what_is_not_an_age():
+    assert [describe_fact(f) for f in _one("Age 18+").facts] == ["age >= 18 years"]
+    assert not [f for f in _one("Pregnant, with gestational age <23 weeks").facts if f.kind == "age"]
+    facts = [describe_fact(f) for f in _one("Obese patients (wt > 95th percentile for age, for adults increased "
+                                             "BMI > 27) greater than 5 years of age").facts]
+    assert "age > 5 years" in facts and "score body mass index > 27" in facts and len(facts) == 3
+    c = _one("Adults male or female over 18 year old undergoing emergency laparotomy.")
+    assert all(f.window is None for f in c.facts)  # "18 year" is the age, not a time window
+
+
+def test_elided_list_before_disease():
+    names = [f.concept for f in _one("Hepatic, renal, and vascular disease.", "exclusion").facts]
+    assert names == ["liver disease", "kidney disease", "vascular disease"]
+    names = [f.concept for f in _one("Known history of heart, lung, kidney, liver, or bleeding disorder",
+                                     "exclusion").facts]
+    assert names == ["cardiovascular disease", "chronic respiratory disease", "kidney disease", "liver disease",
+                     "bleeding disorder"]
+
+
+def test_test_named_as_the_way_a_finding_is_made():
+    assert [f.concept for f in _one("Chest radiography shows congestive heart failure", "exclusion").facts] == [
+        "heart failure"]
+    assert [f.concept for f in _one("Biopsy-proven lupus nephritis").facts] == ["lupus nephritis"]
+    assert [f.concept for f in _one("Patients undergoing CT").facts] == ["computed tomography"]
+
+
+def test_consent_and_compliance_wording():
+    c = _one("Patient must understand and be willing, able and likely to comply with all study procedures and "
+             "restrictions and comprehends the diary cards.")
+    assert [f.kind for f in c.facts] == ["compliance"] and c.leftover <= 4
+    c = _one("Foreseeable non-compliance with protocol as judged by the Investigator", "exclusion")
+    assert c.facts[0].kind == "compliance" and c.facts[0].negated
+    c = _one("Patients who do not accept their participation in the study through informed consent.", "exclusion")
+    assert c.facts[0].kind == "consent" and c.facts[0].negated
+
+
+def test_exclusion_conjunctions():
+    assert _one("Chest pain in combination with positive tests for myocardial ischemia", "exclusion").logic == "all"
+    assert _one("Pregnant women affected by beta thalassemia", "exclusion").logic == "all"
+    assert _one("Women who are pregnant or breast feeding.", "exclusion").logic == "any"
+    assert _one("Unstable angina or myocardial infarction", "exclusion").logic == "any"
+    assert _one("Women who do not speak French", "exclusion").logic == "all"
+    assert _one("Men older than 65", "exclusion").logic == "all"
+    c = _one("Patients presenting with a traumatic cause of dyspnea", "exclusion")
+    assert [f.concept for f in c.facts] == ["injury", "dyspnea"] and c.logic == "all"
+
+
+def test_negative_test_for_a_condition_is_its_absence():
+    c = _one("Negative allergy skin test (AST)")
+    assert [(f.concept, f.negated) for f in c.facts] == [("allergy", True)]
+    assert not any(f.negated for f in _one("Triple negative breast cancer").facts)
+
+
+def test_non_prefix_negates_only_its_own_word():
+    from trialscout.criteria.nlp import mentions
+
+    assert [(m.concept, m.negated) for m in mentions("non-visible on standard-size bronchoscopy")] == [
+        ("bronchoscopy", False)]
+    assert [(m.concept, m.negated) for m in mentions("non-smoker")] == [("tobacco use", True)]
+    assert [(m.concept, m.negated) for m in mentions("non-insulin-dependent diabetes")] == [("type 2 diabetes", False)]
+
+
+def test_letters_glued_to_numbers_are_another_word():
+    from trialscout.criteria.nlp import mentions
+
+    assert [m.concept for m in mentions("Any adenoma found on colonoscopy (ICD9-211.3)")] == ["colonoscopy"]
+    assert mentions("Stage cT1N0 and cT4b") == []
+    assert [m.concept for m in mentions("CD4 count < 200")] == ["CD4 count"]

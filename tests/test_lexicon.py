@@ -180,3 +180,13 @@ def test_dermatomyositis_seed_coverage(lex):
                             ("labs", "creatine kinase", "CK"), ("drug_classes", "JAK inhibitor", "JAK inhibitor")]:
         concept = _concept(lex, cat, name)
         assert term.lower() in {t.lower() for t in [concept["name"], *concept["synonyms"]]}
+
+
+def test_drug_class_wording_variants():
+    from trialscout.criteria.lexicon import lexicon as load
+
+    lex = load()
+    for text, name in (("anti-tuberculosis medicines", "antituberculosis agent"),
+                       ("immunosuppressive medicines", "immunosuppressant")):
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+|\d+(?:\.\d+)?|\S", text)]
+        assert [hit[1] for hit in lex.longest(words)] == [name], text

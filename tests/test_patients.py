@@ -385,3 +385,58 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         load_patient(tmp_path / "bin.txt")
     with pytest.raises(PatientInputError, match="is a directory"):
         load_patient(tmp_path)
+
+
+def test_note_symptoms_and_reported_events() -> None:
+    p = patient_from_note(
+        "0. A 33-year-old male athlete presented to the ER with acute abdominal pain, productive cough and fever.\n"
+        "1. Family member says the patient fell off his bike a week earlier and suffered blunt trauma to the "
+        "left hemi-abdomen.\n2. His mother has diabetes.")
+    found = {f.concept: f for f in p.facts}
+    assert {"abdominal pain", "cough", "fever", "injury"} <= set(found)
+    assert not found["injury"].family  # the relative reports; the trauma is the patient's
+    assert found["diabetes mellitus"].family
+
+
+def test_note_negation_ends_at_narrative_verb() -> None:
+    p = patient_from_note("0. A 65 yo male with no significant history of cardiovascular disease presents to the "
+                          "emergency room with acute onset of shortness of breath and left-sided chest pain.\n1. ok")
+    found = {f.concept: f for f in p.facts}
+    assert found["cardiovascular disease"].negated
+    assert not found["chest pain"].negated and not found["dyspnea"].negated
+
+
+def test_note_relative_times_are_dated() -> None:
+    day = dt.date(2026, 11, 27)
+    p = patient_from_note("0. A 72-year-old man complains of calf pain.\n1. The patient had an uncomplicated "
+                          "myocardial infarction 2 years earlier and a transient ischemic attack 6 months ago.\n"
+                          "2. Two weeks ago he was seen for low-grade fever.", as_of=day)
+    found = {f.concept: f for f in p.facts}
+    assert found["myocardial infarction"].start == day - dt.timedelta(days=730)
+    assert found["transient ischemic attack"].start == day - dt.timedelta(days=180)
+    assert found["fever"].start == day - dt.timedelta(days=14)
+
+
+def test_note_values_after_bracketed_abbreviation() -> None:
+    p = patient_from_note("0. A 27-year-old woman has a hemoglobin (Hb) of 9.0 g/dL and LDH (2000 IU/L).\n"
+                          "1. Her fractional excretion of sodium is 3.3%.\n2. She takes isosorbide dinitrate.")
+    values = {(f.concept, f.value) for f in p.facts}
+    assert ("hemoglobin", 9.0) in values and ("lactate dehydrogenase", 2000.0) in values
+    assert ("fractional excretion of sodium", 3.3) in values and not any(c == "sodium" for c, _ in values)
+    assert any(f.concept == "isosorbide dinitrate" for f in p.facts)  # a nitrate, not nitroglycerin
+
+
+def test_note_vital_signs_without_units() -> None:
+    p = patient_from_note("0. A 31 yo male with cough.\n1. Vitals signs include temperature 103.4, pulse 105, and "
+                          "respiratory rate 15.\n2. Repeat temperature 38.2.")
+    values = [(f.concept, f.value, f.unit) for f in p.facts if f.kind == "lab"]
+    assert ("body temperature", 39.7, "degC") in values and ("body temperature", 38.2, "degC") in values
+    assert ("heart rate", 105.0, "1/min") in values and ("respiratory rate", 15.0, "1/min") in values
+    assert not p.problems
+
+
+def test_note_recent_delivery_is_not_pregnancy() -> None:
+    p = patient_from_note("0. A 30-year-old generally healthy woman presents with shortness of breath.\n"
+                          "1. She had given birth to a healthy child 3 weeks before.")
+    preg = [f for f in p.facts if f.kind == "pregnancy"]
+    assert preg and all(f.negated for f in preg)

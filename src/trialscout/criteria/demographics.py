@@ -25,7 +25,7 @@ _LANG = re.compile(
     rf"\b(?P<lang>{'|'.join(_D['languages'])})[- ](?:speaking|speaker|language)\b"
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
 
-_N = r"(?:(?<=age)|\b)(\d{1,3}(?:\.\d)?)"  # "age18" is written too
+_N = r"(?:(?<=age)|\b)(\d{1,3}(?:\.\d)?)(?!\d|\s?(?:st|nd|rd|th)\b)"  # "age18" is written too; "95th" is a rank
 _Y = r"\s*(?P<unit>years?|yrs?|months?|weeks?|days?|hours?)?(?:\s+(?:of\s+age|old))?"
 _OF_AGE = r"(?:(?:the\s+)?age\s+(?:of\s+)?)?"
 # Each pattern yields (op, low, high) through named groups; order matters (ranges first).
@@ -35,6 +35,8 @@ _AGE_PATTERNS = [
     # "(?!\s*than)": in "less than 18 or older than 65", "18 or older" is not a bound.
     (re.compile(rf"{_N}{_Y}\s*(?:or|and)\s*(?:older|over|above|greater|more)\b(?!\s*than)", re.I), ">="),
     (re.compile(rf"{_N}{_Y}\s*(?:or|and)\s*(?:younger|under|below|less)\b(?!\s*than)", re.I), "<="),
+    # "Age 18+", "aged 65+ years"
+    (re.compile(rf"{_N}\s?\+(?!\s*\d){_Y}", re.I), ">="),
     # "at least 18", "equal or greater than 18 years", "not greater than 70", "under the age of 18"
     (re.compile(rf"(?:{COMPARATOR_RE}|\b(?:older|younger)\s+than)\s*{_OF_AGE}{_N}{_Y}", re.I), "cmp"),
 ]
@@ -48,6 +50,8 @@ _AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold(?:er)?\b|\byounger\b|\bchild(?:ren)?
 _UNIT_YEARS = {"month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760}
 # "consent of a guardian if under 18": a condition on something else, not an age bound.
 _SEX_ONLY = re.compile(r"child[- ]?bearing|reproductive|pregnan|lactat|breast|nursing|contracep|partner", re.I)
+# "gestational age < 23 weeks", "born at 32 weeks of gestation": a pregnancy's or a birth's age, not the person's.
+_GESTATION = re.compile(r"gestation|post-?menstrual|\bpregnan\w*\s+(?:of|at|aged?)\b[^.;]{0,10}$", re.I)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whose|for\s+those)\s+(?:\w+\s+){0,3}$", re.I)
 
 
@@ -70,7 +74,8 @@ def _age(text: str, label_end: int) -> list[Fact]:
             near = text[max(0, m.start() - 25):m.end() + 25]
             unit = (m.group("unit") or "year").lower().rstrip("s")
             bare_range = op == "between" and unit.startswith("y") and m.group("unit")
-            if _CONDITIONAL.search(text, max(0, m.start() - 30), m.start()):
+            if _CONDITIONAL.search(text, max(0, m.start() - 30), m.start()) or \
+                    _GESTATION.search(text, max(0, m.start() - 30), m.start()):
                 continue
             if not (m.start() < label_end or bare_range or _AGE_NEAR.search(near)) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
                                                        text[max(0, m.start() - 15):m.start()], re.I):

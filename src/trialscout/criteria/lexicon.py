@@ -68,12 +68,16 @@ class Lexicon:
         """Every name and synonym as nested dicts of lower-cased tokens: a dict walk per token is
         ~10x cheaper than spaCy's PhraseMatcher on a Doc, and needs no Doc at all."""
         trie: dict = {}
+        variants: list[tuple[list[str], tuple[str, str]]] = []
         for (kind, name), concept in self.concepts.items():
             for phrase in {name, *concept.synonyms}:
-                node = trie
-                for tok in TOKEN.findall(phrase.lower()):
-                    node = node.setdefault(tok, {})
-                node.setdefault(_END, (kind, name))
+                toks = TOKEN.findall(phrase.lower())
+                _insert(trie, toks, (kind, name))
+                # "anti-tuberculosis drugs" is also written "... medications", "... medicines", "... agents"
+                if kind in ("drug_class", "drug") and toks and toks[-1] in _DRUG_WORDS:
+                    variants += [(toks[:-1] + [w], (kind, name)) for w in _DRUG_WORDS if w != toks[-1]]
+        for toks, value in variants:  # after every listed phrase, so a listed phrase always wins
+            _insert(trie, toks, value)
         return trie
 
     def longest(self, words: list[str]) -> list[tuple[str, str, int, int]]:
@@ -115,6 +119,16 @@ class Lexicon:
     def covers(self, general: str, specific: str) -> bool:
         """True when ``specific`` is ``general`` or falls under it ("JAK inhibitor" covers tofacitinib)."""
         return general == specific or specific in self.descendants(general)
+
+
+_DRUG_WORDS = ("drug", "drugs", "medication", "medications", "medicine", "medicines", "agent", "agents")
+
+
+def _insert(trie: dict, toks: list[str], value: tuple[str, str]) -> None:
+    node = trie
+    for tok in toks:
+        node = node.setdefault(tok, {})
+    node.setdefault(_END, value)
 
 
 def _walk(start: str, edges: dict[str, set[str]]) -> set[str]:

@@ -72,7 +72,9 @@ def mentions(text: str) -> list[Mention]:
     p = pipeline()
     toks = list(TOKEN.finditer(text))
     lower = [t.group().lower() for t in toks]
-    found = lexicon().longest(lower)
+    # "ICD9-211.3", "cT1N0": letters glued to a number form another word ("ICD" there is not a defibrillator).
+    found = [h for h in lexicon().longest(lower)
+             if not (toks[h[3] - 1].group()[-1].isalpha() and text[toks[h[3] - 1].end():toks[h[3] - 1].end() + 1].isdigit())]
     if not found or p.triggers.isdisjoint(lower):
         return [Mention(kind, concept, toks[i].start(), toks[j - 1].end()) for kind, concept, i, j in found]
     words = [t.group() for t in toks]
@@ -83,6 +85,19 @@ def mentions(text: str) -> list[Mention]:
     doc = p.doc(p.nlp.vocab, words=words, spaces=spaces, sent_starts=starts)
     doc.ents = [p.span(doc, i, j, label=kind) for kind, _, i, j in found]
     doc = p.context(doc)
-    return [Mention(kind, concept, toks[i].start(), toks[j - 1].end(), ent._.is_negated, ent._.is_historical,
+    return [Mention(kind, concept, toks[i].start(), toks[j - 1].end(),
+                    ent._.is_negated and not _prefix_only(text, toks[i].start()), ent._.is_historical,
                     ent._.is_hypothetical, ent._.is_family)
             for (kind, concept, i, j), ent in zip(found, doc.ents, strict=True)]
+
+
+_NON_WORD = re.compile(r"\bnon-?\s?[a-z]+", re.I)
+_OTHER_NEGATION = re.compile(r"\b(?:no|not|without|never|den(?:y|ies|ied)|absen(?:t|ce)|negative|free\s+of|lack|"
+                             r"excluding|excluded|ruled\s+out|none|prohibited|cannot|nor)\b", re.I)
+
+
+def _prefix_only(text: str, start: int) -> bool:
+    """"non-visible on bronchoscopy": a "non-" prefix negates its own word, not a concept further on."""
+    clause = text[max(text.rfind(".", 0, start), text.rfind(";", 0, start)) + 1:start]
+    return bool(_NON_WORD.search(clause)) and not _OTHER_NEGATION.search(clause) and \
+        not re.search(r"\bnon-?\s?$", clause, re.I)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
@@ -28,7 +29,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
@@ -41,16 +42,45 @@ _EXAMPLES = re.compile(r"\((?:including|incl\.|e\.g\.?,?|eg,?|such\s+as|for\s+ex
 _DOSE_CHANGE = re.compile(r"\b(?:chang\w*|increas\w*|decreas\w*|adjust\w*|modif\w*|taper\w*|escalat\w*)\s+"
                           r"(?:in\s+|of\s+)?(?:the\s+)?(?:dos\w*|regimen)|\bdos\w*\s+(?:chang|modif|adjust)\w*", re.I)
 _ANY_OF = re.compile(r"\b(?:any|at\s+least)\s+(?P<n>one|1|two|2|three|3)\s+(?:\(\d\)\s+)?of\s+the\s+following", re.I)
+_TOGETHER = re.compile(r"\b(?:in\s+combination\s+with|combined\s+with|together\s+with|along\s+with|accompanied\s+by|"
+                       r"in\s+conjunction\s+with|in\s+addition\s+to)\b", re.I)
+# "a traumatic cause of dyspnea", "hospitalization due to heart failure": one finding because of the other
+_CAUSE = re.compile(r"\b(?:cause\s+of|caused\s+by|due\s+to|secondary\s+to|resulting\s+from|because\s+of)\b", re.I)
+_POPULATION = {"pregnancy", "breastfeeding", "sex", "age", "contraception"}
+_QUALIFIED = re.compile(r"^\W*(?:pregnan\w*|wom[ae]n|females?|m[ae]n|males?)\b(?:\s+(?:wom[ae]n|patients?))?\s+"
+                        r"(?:who\s+(?:are|is|have|has)|with|affected\s+by|having|suffering\s+from|diagnosed\s+with)\b",
+                        re.I)
 _OR = re.compile(r"\b(?:or|and/or)\b|/", re.I)
 _JOIN = re.compile(r"^\s*(?:,|/|or|and|and/or|&)?\s*(?:\([^()]{0,30}\))?\s*$", re.I)
 _SCORE_VALUES = re.compile(
     r"^[\s:]*(?:\([^()]{0,40}\)\s*)?(?:(?:performance\s+)?(?:status|score|grade|PS|class)\s*)?(?:of\s+|[:=]\s*)?"
     r"(?P<vals>\d{1,3}(?:\.\d+)?(?:\s*(?:,|or|and|-|–|to)\s*\d{1,3}(?:\.\d+)?)+|\d{1,3}(?:\.\d+)?\b(?!\s*[%./]))",
     re.I)
+# Tests and imaging named as the way something is found ("Chest radiography shows heart failure",
+# "nodule on a recent CT", "confirmed by biopsy"): the finding is the criterion, not having had the test.
+_MODALITIES = frozenset({
+    "magnetic resonance imaging", "computed tomography", "positron emission tomography", "ultrasound",
+    "echocardiography", "MUGA scan", "electrocardiogram", "ambulatory ECG monitoring", "chest X-ray", "bone scan",
+    "DEXA scan", "pulmonary function test", "electromyography", "nerve conduction study", "coronary angiography",
+    "bronchoscopy", "endoscopy", "colonoscopy", "sigmoidoscopy", "biopsy", "muscle biopsy", "skin biopsy",
+    "bone marrow biopsy", "liver biopsy", "kidney biopsy", "lung biopsy", "lumbar puncture", "genetic testing"})
+_MODALITY_BEFORE = re.compile(r"\b(?:on|by|at|via|using|from|in|per|with|as\s+(?:evaluated|assessed|seen|shown|measured|"
+                              r"determined|documented|confirmed)\s+(?:by|on|with))\s+(?:a\s+|an\s+|the\s+)?"
+                              r"(?:\w+\s+){0,2}$", re.I)
+_MODALITY_AFTER = re.compile(r"^\W{0,3}(?:\w+\W+){0,1}(?:shows?|showing|shown|reveals?|revealing|revealed|demonstrat\w*|"
+                             r"indicat\w*|suggest\w*|finding\w*|abnormalit\w*|evidence|confirm\w*|proven|documented)\b", re.I)
+_NEG_TEST_BEFORE = re.compile(r"\bnegative\s+$", re.I)
+_TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|screen(?:ing)?|serology)\b", re.I)
+_QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
 _WORD = re.compile(r"[a-z]+")
-_FILLER = frozenset(json.loads(resources.files(__package__).joinpath("filler_words.json").read_text("utf-8"))["words"])
+_FILLER_DATA = json.loads(resources.files(__package__).joinpath("filler_words.json").read_text("utf-8"))
+_FILLER = frozenset(_FILLER_DATA["words"])
+# Criteria that only ask for consent or compliance restate it in many words ("willing and able to comply
+# with all study procedures"); those words are not further requirements.
+_AGREEMENT_FILLER = _FILLER | frozenset(_FILLER_DATA["agreement_words"])
+_AGREEMENT = {"consent", "compliance"}
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
 _GRADE = re.compile(
     r"\b(?:CTCAE\s+)?grade\s*(?:(?P<lo>[1-5]|IV|I{1,3}|V)(?:\s*(?:-|to|or)\s*(?P<hi>[2-5]|IV|I{1,3}|V)\b)?"
@@ -105,7 +135,13 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     norm = normalize_text(text)
     facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label))
     found = mentions(norm)
-    windows = find_windows(norm)
+    if any(h in norm for h in _HEADS):
+        found = _elided(norm, found)
+    # "BMI > 27" near "adults" is a BMI limit, not an age: a bound right after a lab or score is its own.
+    facts = [f for f in facts if f.kind != "age" or not any(
+        m.kind in ("lab", "score") and m.end <= f.start and not norm[m.end:f.start].strip(" :=(") for m in found)]
+    ages = [f for f in facts if f.kind == "age"]
+    windows = [w for w in find_windows(norm) if not any(a.start < w.end and w.start < a.end for a in ages)]
     thresholds = [t for t in find_thresholds(norm) if (t.unit or "") not in _TIME_UNITS
                   and not _inside(t, windows) and not _inside(t, [f for f in facts if f.kind == "age"])]
     low = norm.lower()
@@ -123,8 +159,36 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     for s, e in [(f.start, f.end) for f in facts] + [(t.start, t.end) for t in thresholds] + \
             [(w.start, w.end) for w in windows] + exceptions:
         covered[s:e] = b"\x01" * (e - s)
-    leftover = sum(1 for w in _WORD.finditer(low) if not covered[w.start()] and w.group() not in _FILLER)
+    filler = _AGREEMENT_FILLER if facts and all(f.kind in _AGREEMENT for f in facts) else _FILLER
+    leftover = sum(1 for w in _WORD.finditer(low) if not covered[w.start()] and w.group() not in filler)
     return role, logic, min_count, tuple(facts), leftover
+
+
+_HEADS = ("disease", "disorder", "impairment", "failure", "insufficiency", "dysfunction")
+_CONJUNCTS = re.compile(r"((?:[A-Za-z]+\s*(?:,|/)\s*)*[A-Za-z]+\s*,?\s*(?:and/or|and|or|/)\s*)$", re.I)
+
+
+def _elided(text: str, found: list[Mention]) -> list[Mention]:
+    """"Renal or hepatic disease", "heart, lung, kidney, liver, or bleeding disorder": each word of a list
+    before "<word> disease" names "<that word> disease" when the lexicon knows that phrase."""
+    lex, extra = lexicon(), []
+    for m in found:
+        words = text[m.start:m.end].split()
+        if m.kind != "condition" or len(words) != 2 or words[1].lower().rstrip("s") not in _HEADS:
+            continue
+        head = words[1].lower()
+        lst = _CONJUNCTS.search(text, max(0, m.start - 80), m.start)
+        if not lst:
+            continue
+        for w in re.finditer(r"[A-Za-z]+", lst.group(1)):
+            if w.group().lower() in ("and", "or") or any(o.start <= lst.start(1) + w.start() < o.end for o in found):
+                continue
+            hit = lex.longest([w.group().lower(), head])
+            if hit and hit[0][0] == "condition" and hit[0][2:] == (0, 2):
+                start = lst.start(1) + w.start()
+                extra.append(Mention(hit[0][0], hit[0][1], start, start + len(w.group()), m.negated, m.historical,
+                                     m.hypothetical, m.family))
+    return sorted(found + extra, key=lambda x: x.start) if extra else found
 
 
 def _age_label_end(text: str, under_label: bool) -> int:
@@ -166,14 +230,22 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
     lex = lexicon()
     examples = [(x.start(), x.end()) for x in _EXAMPLES.finditer(text)]
     found = [m for m in found if not any(s <= m.start < e and any(f.end <= s for f in found) for s, e in examples)]
+    found = [m for m in found if not _modality(text, m, found)]
+    # "Negative allergy skin test": a negative test for the condition, i.e. the condition is absent.
+    found = [replace(m, negated=True) if m.kind == "condition" and not m.negated
+             and _NEG_TEST_BEFORE.search(text, max(0, m.start - 12), m.start) and _TEST_AFTER.match(text, m.end)
+             else m for m in found]
     main = [m for m in found if not any(s <= m.start < e for s, e in exceptions)]
     excepted = [m for m in found if m not in main]
     owned: dict[int, list[Threshold]] = {i: [] for i in range(len(main))}
     measurable = [i for i, m in enumerate(main) if m.kind in _MEASURABLE]
+    loose: list[RawThreshold] = []
     for t in thresholds:
         owner = next((i for i in reversed(measurable) if main[i].end <= t.start), None)
         if owner is not None and _clause(text, main[owner].end)[1] >= t.start:
             owned[owner].append(_threshold(t))
+        else:
+            loose.append(t)
     # "CD4 >= 150 and <= 500 cells/mm3": a bound written without a unit takes the next bound's unit.
     for ths in owned.values():
         for k in range(len(ths) - 2, -1, -1):
@@ -195,6 +267,9 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         clause = _clause(text, m.start)
         if m.kind == "condition":
             th = _grades(text, m, clause)
+            # "Hypertension of > 170/100 mm Hg": a limit right after a condition qualifies it (its severity)
+            th = th or tuple(_threshold(t) for t in loose
+                             if m.end <= t.start <= m.end + 12 and _QUALIFIER_GAP.match(text[m.end:t.start]))
         if m.kind in ("lab", "score") and not th:
             continue  # a lab named without a limit ("liver function tests") is not checkable
         concept = lex.get(m.kind, m.concept)
@@ -215,6 +290,19 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
             historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change))
     return facts
+
+
+def _modality(text: str, m: Mention, found: list[Mention]) -> bool:
+    """A test named only as the means of finding something else in the same criterion."""
+    if m.kind != "procedure" or m.concept not in _MODALITIES or m.negated:
+        return False
+    others = [o for o in found if o is not m and o.kind in ("condition", "lab", "score")]
+    if not others and not re.search(r"\b(?:abnormalit\w*|findings?|lesions?|nodules?|mass(?:es)?|shows?|showing|"
+                                    r"reveal\w*|positive|negative|evidence)\b", text, re.I):
+        return False
+    return bool(_MODALITY_BEFORE.search(text, max(0, m.start - 40), m.start)
+                or _MODALITY_AFTER.match(text[m.end:m.end + 40])
+                or re.search(r"-?(?:proven|confirmed|documented)\b", text[m.end - 10:m.end + 12], re.I))
 
 
 def _grades(text: str, m: Mention, clause: tuple[int, int]) -> tuple[Threshold, ...]:
@@ -270,7 +358,13 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
     m = _ANY_OF.search(text) if "following" in text else None
     min_count = int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m else None
     if section == "exclusion":
-        return "any", min_count
+        # "chest pain in combination with positive tests for ischemia": both together, not either one;
+        # "pregnant women affected by thalassemia": the population and its condition together.
+        # A sex named with one other finding is the population it applies to ("women who don't speak French").
+        together = bool(_TOGETHER.search(text)) or (len(facts) == 2 and bool(_CAUSE.search(text))) or (
+            len(facts) == 2 and facts[0].kind in ("pregnancy", "sex") and facts[1].kind not in ("pregnancy", "sex")
+            and (facts[0].kind == "sex" or bool(_QUALIFIED.match(text))) and facts[1].kind not in _POPULATION - {"age"})
+        return ("all" if together else "any"), min_count
     concepts = [f for f in facts if f.kind not in ("consent", "compliance", "contraception", "language")]
     if len(concepts) > 1 and any(_OR.search(text, a.end, b.start) for a, b in zip(concepts, concepts[1:])):
         return "any", min_count

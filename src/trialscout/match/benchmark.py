@@ -11,8 +11,12 @@ mapped to the annotators' labels:
 
 ``closed_world``: the annotators read a note's silence about an exclusion as "not excluded" (a
 summary that doesn't mention cancer means no cancer). With it, a condition, drug or procedure the
-note doesn't mention counts as absent for exclusion criteria. It is the benchmark's reading; the
-product's default (``trialscout match``) keeps silence as "unknown".
+note doesn't mention counts as absent for exclusion criteria, and a lab or score limit counts as
+unremarkable when it defines a condition the criterion names ("renal impairment (CrCl < 30)"); a bare
+limit ("WBC > 15000") stays unknown. For inclusions, silence settles only a required absence ("no prior
+radiotherapy" is met), never a required presence. An exclusion item that states nothing ("None") excludes
+no one. It is the benchmark's reading; the product's default (``trialscout match``) keeps silence as
+"unknown".
 
 ``judge``: an optional LLM judge (match.judge) re-decides each pair from the note's numbered sentences,
 falling back to the rule engine's state; without one nothing leaves the machine.
@@ -100,11 +104,11 @@ def score_pairs(path: Path, *, as_of: dt.date, closed_world: bool = True,
     for pair in pairs:
         patient = patients.get(pair["patient_id"])
         if patient is None:
-            patient = patients[pair["patient_id"]] = patient_from_note(pair["note"], pair["patient_id"])
+            patient = patients[pair["patient_id"]] = patient_from_note(pair["note"], pair["patient_id"], as_of)
         kind, text = pair["criterion_type"], pair["criterion_text"] or ""
         criterion = parse_item(CriterionItem(kind=kind, text=text, start=0, end=len(text)))
         closed = closed_world and kind == "exclusion"
-        results = evaluate_criteria([criterion], patient, as_of, closed_world=closed)
+        results = evaluate_criteria([criterion], patient, as_of, closed_world=closed_world)
         if judge is not None:
             if pair["patient_id"] not in records:
                 records[pair["patient_id"]] = PatientText.from_note(pair["note"] or "", patient)
@@ -113,7 +117,9 @@ def score_pairs(path: Path, *, as_of: dt.date, closed_world: bool = True,
             before = judge.counts.copy()
             results = [judge.judge(rule, records[pair["patient_id"]], closed_world=closed)]
             scores.judge.update(judge.counts - before)  # type: ignore[union-attr]
-        ours = LABELS[kind][results[0].state if results else "unknown"]
+        # An exclusion item that states nothing ("None", "Not specified", blank) excludes no one.
+        empty = kind == "exclusion" and (not text.strip() or criterion.role == "note")
+        ours = LABELS[kind]["not_met" if empty else (results[0].state if results else "unknown")]
         expert = pair["expert_eligibility"]
         scores.pairs += 1
         scores.correct += ours == expert

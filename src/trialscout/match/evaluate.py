@@ -14,7 +14,7 @@ import datetime as dt
 from trialscout.criteria import Criterion, describe_fact
 from trialscout.patients import Patient
 
-from .facts import NA, check_fact
+from .facts import NA, Finding, check_fact
 from .model import CriterionResult, State, TrialMatch
 
 __all__ = ["evaluate_criteria", "match_criteria"]
@@ -41,6 +41,12 @@ def _at_least(n: int | None, values: list) -> bool | None | str:
     need = min(n or len(vals), len(vals))
     yes, maybe = sum(v is True for v in vals), sum(v is None for v in vals)
     return True if yes >= need else (False if yes + maybe < need else None)
+
+
+def _about_women(c: Criterion) -> bool:
+    kinds = {f.kind for f in c.facts}
+    return "contraception" in kinds and bool(
+        kinds & {"pregnancy", "breastfeeding"} or any(f.kind == "sex" and f.value == "female" for f in c.facts))
 
 
 def _state(holds: bool | None | str) -> State:
@@ -74,20 +80,29 @@ def _ask(f) -> str:
 def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date, *,
                       closed_world: bool = False) -> list[CriterionResult]:
     """A result per criterion (headings and notes left out), children after their parent.
-    ``closed_world``: what the record doesn't mention is taken as absent (see match.benchmark)."""
+    ``closed_world``: what the record doesn't mention is taken as absent (see match.benchmark): for an
+    exclusion it does not apply; for an inclusion it settles only a required absence ("no prior X")."""
     holds: dict[int, bool | None | str] = {}
     results: dict[int, CriterionResult] = {}
     for c in reversed(criteria):  # children come after parents, so they are settled first
         if c.role != "criterion":
             continue
-        findings = [(f, check_fact(f, patient, as_of, closed_world)) for f in c.facts]
+        closed: bool | str = closed_world if c.section == "exclusion" else ("absence" if closed_world else False)
+        # A lab limit stands for a condition the summary would name ("renal impairment (CrCl < 30)"); a bare
+        # limit ("WBC > 15000") needs the value itself.
+        named = any(f.kind == "condition" for f in c.facts)
+        findings = [(f, check_fact(f, patient, as_of, closed, close_values=named)) for f in c.facts]
+        if patient.sex == "male" and _about_women(c):
+            # "women of childbearing age not using contraception", "female patients have adequate
+            # birth control": the contraception asked for is that of women
+            findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
         own = _combine([found.value for _, found in findings], c.logic) if findings else None
         kids = [holds[k.id] for k in criteria if k.parent == c.id and k.id in holds]
         if kids:
             kid = _at_least(c.min_count, kids)
             own = kid if not findings else _combine([own, kid], "all")
         partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
-        if partial and closed_world and own is False:
+        if partial and closed is True and own is False:
             partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
         if partial:
             own = None  # the facts read only part of the criterion: don't let them decide it

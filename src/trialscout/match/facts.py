@@ -22,6 +22,10 @@ NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for 
 # Kinds whose absence from a complete record means absence (closed-world reading only); for labs and
 # scores, that the value is unremarkable (a summary would mention an abnormal one).
 _CLOSABLE = {"condition", "drug", "drug_class", "procedure", "vaccine", "device", "lab", "score"}
+_VALUES = {"lab", "score"}
+# What a summary's silence can show absent for an inclusion's "no X": conditions and exposures, not
+# lab values (an unmentioned value is unknown, not normal).
+_ABSENT_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "device"}
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
 _PER_DAY = {"daily": 1, "once daily": 1, "qd": 1, "every day": 1, "per day": 1, "twice daily": 2, "bid": 2,
             "three times daily": 3, "tid": 3, "four times daily": 4, "qid": 4, "weekly": 1 / 7,
@@ -36,12 +40,22 @@ class Finding:
     evidence: list[PatientFact] = field(default_factory=list)
 
 
-def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool = False) -> Finding:
+def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool | str = False, *,
+               close_values: bool = True) -> Finding:
+    """``closed_world``: True reads silence as "this fact does not bite" (exclusions); "absence" reads
+    it only as absence, so it settles a required absence ("no history of X", "never received X") and
+    leaves a required presence unknown (inclusions). ``close_values=False`` keeps an unmentioned lab or
+    score unknown: a summary's silence says a condition is absent, not what a value would measure."""
     check = _CHECKS.get(fact.kind, _unknown)
     found = check(fact, patient, as_of)
     if fact.negated and found.value in (True, False):
         found = Finding(not found.value, f"not: {found.reason}", found.evidence)
-    if closed_world and found.value is None and not found.evidence and fact.kind in _CLOSABLE:
+    if closed_world == "absence":
+        if fact.negated and found.value is None and not found.evidence and fact.kind in _ABSENT_KINDS:
+            found = Finding(True, f"{fact.concept or fact.text}: not mentioned, taken as absent")
+        return found
+    if closed_world and found.value is None and not found.evidence and fact.kind in _CLOSABLE and \
+            (close_values or fact.kind not in _VALUES):
         # Silence settles the fact as not applying to the patient, negated wording or not ("cannot
         # use heparin" with no heparin in the record is not a reason to exclude).
         found = Finding(False, f"{fact.concept or fact.text}: not mentioned, taken as absent")
@@ -127,10 +141,35 @@ def _in_window(fact: Fact, p: PatientFact, as_of: dt.date) -> bool | None:
     return p.start <= since if w.relation == "at_least" else (end - p.start).days >= w.days
 
 
+# Conditions a current treatment implies: a patient on immunosuppressive drugs is immunocompromised.
+_IMPLIED_BY = {"immunodeficiency": ("drug", "immunosuppressant")}
+
+
+def _implied(fact: Fact, patient: Patient) -> list[PatientFact]:
+    """Current, stated treatments that imply the fact's condition (or one it covers)."""
+    out = []
+    for condition, (kind, cls) in _IMPLIED_BY.items():
+        if fact.concept and lexicon().covers(fact.concept, condition):
+            out += [p for p in patient.of_kind(kind) if p.concept and not p.negated and not p.historical
+                    and not p.family and lexicon().covers(cls, p.concept)]
+    return out
+
+
+# Habits a young child does not have: a criterion about them does not apply under this age.
+_ADULT_HABITS = ("tobacco use", "alcohol use", "substance use disorder", "illicit drug use", "cannabis use")
+_HABIT_AGE = 10
+
+
 def _presence(kinds: tuple[str, ...]):
     """Conditions, procedures, vaccines, devices, drugs without a dose: does the patient have it?"""
     def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
         facts = _relevant(fact, patient, kinds)
+        age = patient.age_on(as_of)
+        if fact.kind == "condition" and age is not None and age < _HABIT_AGE and fact.concept and \
+                any(lexicon().covers(h, fact.concept) for h in _ADULT_HABITS) and not any(not p.negated for p in facts):
+            return Finding(NA, f"{fact.concept} does not apply to a {age:g}-year-old")
+        if fact.kind == "condition" and not fact.window and not fact.thresholds:
+            facts += _implied(fact, patient)
         positive = [p for p in facts if not p.negated]
         if fact.kind == "condition" and fact.thresholds:  # "grade 3 or worse": severity is rarely recorded
             return Finding(None, f"severity of {fact.concept} not known", positive)

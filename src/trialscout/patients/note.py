@@ -8,11 +8,12 @@ Work is capped: only the first ``MAX_CHARS`` of a note are read, in sentences of
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from ..criteria.lexicon import lexicon
 from ..criteria.nlp import Mention, mentions
-from ..criteria.numbers import normalize_text
+from ..criteria.numbers import NUMBER_WORDS, normalize_text
 from ..criteria.thresholds import _measure  # the criteria engine's number+unit reader: same parsing here
 from .concepts import contradictions, frequency_of, normalize_value, scale_for
 from .model import Patient, PatientFact, Provenance
@@ -76,11 +77,14 @@ _SHE, _HE = re.compile(r"\b(?:she|her|hers)\b", re.I), re.compile(r"\b(?:he|him|
 _PREG = re.compile(r"\b(?:is|am|currently|now|she\s+is)\s+pregnant\b|\bpregnant\b(?!\s+wom[ae]n)"
                    r"|\b\d+\s*(?:-\s*)?weeks?\s+(?:of\s+)?(?:gestation|pregnan)|\bgestational\s+age\b"
                    r"|\b(?:her\s+)?(?:first|second|third|fourth|current)\s+pregnancy\b|\bpregnancy\s+test\b", re.I)
+_DELIVERED = re.compile(r"\b(?:gave|given|giving)\s+birth\b|\bpostpartum\b|\bpost-partum\b|\bdelivered\s+(?:a|her)\s+"
+                        r"(?:healthy\s+)?(?:baby|child|infant|son|daughter)\b", re.I)
 _BREAST = re.compile(r"\b(?:breast-?\s?feeding|lactating|nursing\s+(?:her|an?)\s+(?:infant|baby))\b", re.I)
 _NEG_BEFORE = re.compile(r"\b(?:not|no|denies|denied|negative|never|nor|isn't|is\s+not)\b[^.;]{0,30}$", re.I)
 _NEG_AFTER = re.compile(r"^[^.;]{0,60}\bnegative\b", re.I)
-# "CK was elevated at 850 U/L", "platelets of 90", "ECOG: 1": filler allowed between name and value.
-_GAP = re.compile(r"[\s:=,(]{0,4}(?:(?:is|was|were|are|of|at|level|levels|count|value|measured|score|"
+# "CK was elevated at 850 U/L", "platelets of 90", "ECOG: 1", "hemoglobin (Hb) of 9.0 g/dL": filler
+# (and a bracketed abbreviation) allowed between name and value.
+_GAP = re.compile(r"(?:\s?\([A-Za-z][\w-]{0,9}\)|\))?[\s:=,(]{0,4}(?:(?:is|was|were|are|of|at|level|levels|count|value|measured|score|"
                   r"elevated|increased|decreased|low|high|to|about|approximately|around|~)\b[\s:=,]{0,3}){0,4}",
                   re.I)
 # thresholds' own "/150" reader refuses a scale followed by "." (a decimal guard), as at a sentence end.
@@ -88,6 +92,15 @@ _SCALE_AFTER = re.compile(r"[ \t]?/[ \t]?(\d{1,4}(?:\.\d{1,2})?)(?!\d|\.\d|/)")
 _PER_DOSE = {"mg/day": ("mg", "daily"), "g/day": ("g", "daily"), "ug/day": ("ug", "daily"),
              "mg/week": ("mg", "weekly")}
 _FACT_KIND = {"drug_class": "drug"}
+# When something happened, relative to the note ("2 years earlier", "six months ago", "three weeks
+# before", "at age 26"): the note is read as written on ``as_of``.
+_NUM = r"(?:\d{1,3}(?:\.\d)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a\s+few)"
+_AGO = re.compile(rf"\b(?P<n>{_NUM})\s+(?P<unit>year|yr|month|week|day|hour)s?\s+(?:ago|earlier|before|prior)\b"
+                  rf"|\b(?P<last>last|previous)\s+(?P<unit2>year|month|week)\b"
+                  rf"|\bat\s+(?:the\s+)?age\s+(?:of\s+)?(?P<age>\d{{1,3}})\b"
+                  rf"|\b(?P<today>earlier\s+(?:today|this\s+morning|in\s+the\s+morning)|this\s+morning|yesterday)\b", re.I)
+_DAYS = {"year": 365, "yr": 365, "month": 30, "week": 7, "day": 1, "hour": 0}
+_FEW = {"a": 1, "an": 1, "several": 3, "a few": 3}
 
 
 _Value = tuple[float, str | None, float | None, int]  # value, unit, scale_max, end offset
@@ -107,6 +120,42 @@ def _value_after(text: str, t: str, m: Mention, end: int, score: bool) -> _Value
         if float(sc.group(1)) > q.value:
             return q.value, None, float(sc.group(1)), sc.end()
     return q.value, q.unit, q.scale_max, q.end
+
+
+def _when(sentence: str, start: int, end: int, as_of: dt.date, age: float | None) -> dt.date | None:
+    """The date of a time expression in the mention's clause: the nearest one after it (up to the next
+    mention's clause), else the nearest before it; None when the sentence gives no time."""
+    best: tuple[int, dt.date] | None = None
+    for m in _AGO.finditer(sentence):
+        gap = m.start() - end if m.start() >= end else start - m.end()
+        if gap < 0 or re.search(r"[;]|\band\s+(?:a|an|the)\b", sentence[min(end, m.start()):max(start, m.end())]):
+            continue
+        if m.group("today"):
+            days = 1 if m.group("today").lower() == "yesterday" else 0
+        elif m.group("age"):
+            if age is None or not 0 <= int(m.group("age")) <= age:
+                continue
+            days = round((age - int(m.group("age"))) * 365)
+        elif m.group("last"):
+            days = _DAYS[m.group("unit2").lower()]
+        else:
+            n = m.group("n").lower()
+            count = _FEW.get(re.sub(r"\s+", " ", n)) or NUMBER_WORDS.get(n) or float(n)
+            days = round(count * _DAYS[m.group("unit").lower().rstrip("s")])
+        date = as_of - dt.timedelta(days=days)
+        rank = gap if m.start() >= end else gap + 1000  # a time after the mention is about it
+        if best is None or rank < best[0]:
+            best = (rank, date)
+    return best[1] if best else None
+
+
+def _body_temperature(value: float) -> tuple[float, str | None]:
+    """A body temperature written without a unit: 33-43 can only be Celsius, 92-110 only Fahrenheit."""
+    if 33 <= value <= 43:
+        return value, "degC"
+    if 92 <= value <= 110:
+        return round((value - 32) * 5 / 9, 1), "degC"
+    return value, None
 
 
 def _age_sex(patient: Patient, sents: list[tuple[str, int, str]]) -> None:
@@ -143,7 +192,8 @@ def _flag(kind: str, rx: re.Pattern[str], sentence: str, prov: Provenance) -> Pa
                        provenance=prov)
 
 
-def _sentence_facts(label: str, sentence: str, problems: list[str]) -> list[PatientFact]:
+def _sentence_facts(label: str, sentence: str, problems: list[str], as_of: dt.date | None = None,
+                    age: float | None = None) -> list[PatientFact]:
     prov = Provenance(source="note", ref=f"sentence {label}", text=sentence.strip()[:500])
     t = normalize_text(sentence)
     found = [m for m in mentions(sentence) if not m.hypothetical]
@@ -160,6 +210,10 @@ def _sentence_facts(label: str, sentence: str, problems: list[str]) -> list[Pati
             value, unit, scale, span_end = v
             if m.kind == "lab":
                 value, unit = normalize_value(concept, value, unit)
+                if unit is None and m.concept == "body temperature":
+                    value, unit = _body_temperature(value)
+                elif unit is None and concept is not None and concept.data.get("unit") == "1/min":
+                    unit = "1/min"  # pulse and respiratory rate are only ever counted per minute
                 if unit is None and concept is not None and concept.data.get("unit"):
                     problems.append(f"sentence {label}: {m.concept} value has no unit; unit unknown")
             elif m.kind == "score":
@@ -168,20 +222,26 @@ def _sentence_facts(label: str, sentence: str, problems: list[str]) -> list[Pati
                 unit, frequency = _PER_DOSE.get(unit or "", (unit, None))
         if m.kind in ("drug", "drug_class"):
             frequency = frequency or frequency_of(sentence[span_end:end])
+        start = _when(sentence, m.start, m.end, as_of, age) if as_of and not m.family else None
         facts.append(PatientFact(
             kind=kind, concept=m.concept, text=sentence[m.start:span_end],  # type: ignore[arg-type]
-            value=value, unit=unit,
+            value=value, unit=unit, start=start,
             scale_max=scale, frequency=frequency, negated=m.negated, historical=m.historical,
             family=m.family, provenance=prov))
     for kind, rx in (("pregnancy", _PREG), ("breastfeeding", _BREAST), ("consent", _CONSENT),
                      ("compliance", _COMPLY)):
         if (f := _flag(kind, rx, sentence, prov)) is not None:
             facts.append(f)
+    if not any(f.kind == "pregnancy" for f in facts) and (m := _DELIVERED.search(sentence)):
+        # "she had given birth to a healthy child 3 weeks before": not pregnant now
+        facts.append(PatientFact(kind="pregnancy", text=m.group(), negated=True, active=False, provenance=prov))
     return facts
 
 
-def patient_from_note(text: str, source_name: str = "note") -> Patient:
-    """Demographics and facts stated in a free-text note; problems say what was not read."""
+def patient_from_note(text: str, source_name: str = "note", as_of: dt.date | None = None) -> Patient:
+    """Demographics and facts stated in a free-text note; problems say what was not read. Relative times
+    ("2 years ago") are dated from ``as_of`` (the day the note describes; default today)."""
+    as_of = as_of or dt.date.today()
     patient = Patient()
     if not text or not text.strip():
         patient.problems.append(f"{source_name}: note is empty")
@@ -195,9 +255,9 @@ def patient_from_note(text: str, source_name: str = "note") -> Patient:
     seen: set[tuple] = set()
     problems: list[str] = []
     for label, _, sentence in sents:
-        for f in _sentence_facts(label, sentence, problems):
+        for f in _sentence_facts(label, sentence, problems, as_of, patient.age_years):
             # The same statement repeated adds nothing for matching; the first one is cited.
-            key = (f.kind, f.concept or f.text.lower(), f.negated, f.historical, f.family, f.value, f.unit)
+            key = (f.kind, f.concept or f.text.lower(), f.negated, f.historical, f.family, f.value, f.unit, f.start)
             if key not in seen:
                 seen.add(key)
                 patient.facts.append(f)

@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 
 from trialscout.criteria import Criterion
+from trialscout.criteria.nlp import mentions
 from trialscout.geo import Place, haversine_km
 from trialscout.model import Trial
 from trialscout.store import Filters, search
@@ -91,8 +92,8 @@ def _already_taking(criteria: list[Criterion]) -> Badge | None:
             low = m.group().lower()
             if not any(cue in low for cue in cues) or any(p in low for p in permissive):
                 continue
-            drugs = [f.concept for f in c.facts if f.kind in ("drug", "drug_class") and f.concept
-                     and not f.negated and m.start() <= f.start < m.end()]
+            # The sentence is read again: a criterion's facts name each concept once, at its first mention.
+            drugs = [x.concept for x in mentions(m.group()) if x.kind in ("drug", "drug_class") and not x.negated]
             if drugs:
                 return _badge("already_taking", drugs=" or ".join(dict.fromkeys(drugs)), text=m.group().strip())
     return None
