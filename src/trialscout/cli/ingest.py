@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from .app import DbOption, JsonOption, UserError, app, db_path, print_json, user
 
 err = Console(stderr=True, soft_wrap=True)
 MAX_LISTED_SKIPS = 20
+PARALLEL_PARSE_FROM = 2000  # pending trials
 
 
 @contextmanager
@@ -65,7 +67,10 @@ def _parse_criteria(conn, enabled: bool, show: bool) -> None:
             if progress:
                 progress("criteria", done, total, "trials")
 
-        parse_pending(conn, progress=step)
+        # Big loads parse on every core (forked workers share the loaded NLP pipeline); small ones
+        # stay in-process, where forking would cost more than it saves.
+        workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_PARSE_FROM else 1
+        parse_pending(conn, progress=step, workers=workers)
     if show:
         err.print(f"Parsed the eligibility criteria of {total:,} trials.", highlight=False)
 

@@ -58,6 +58,7 @@ class Lexicon:
                     kind, entry["name"], tuple(entry.get("synonyms", ())), codes, tuple(parents), rest)
         self._children: dict[str, set[str]] = {}
         self._parents: dict[str, set[str]] = {}
+        self._closures: dict[tuple[str, int], frozenset[str]] = {}
         for c in self.concepts.values():
             for p in c.parents:
                 self._children.setdefault(p, set()).add(c.name)
@@ -108,13 +109,22 @@ class Lexicon:
                 return c
         return None
 
-    def ancestors(self, name: str) -> set[str]:
+    def ancestors(self, name: str) -> frozenset[str]:
         """Every class or parent above ``name``, transitively (not including ``name``)."""
-        return _walk(name, self._parents)
+        return self._closure(name, self._parents)
 
-    def descendants(self, name: str) -> set[str]:
+    def descendants(self, name: str) -> frozenset[str]:
         """Every member or sub-concept under ``name``, transitively (not including ``name``)."""
-        return _walk(name, self._children)
+        return self._closure(name, self._children)
+
+    def _closure(self, name: str, edges: dict[str, set[str]]) -> frozenset[str]:
+        # Memoised: matching asks "does X cover Y" for every fact of every candidate trial, and the
+        # walk was a quarter of the time per trial (bench/scale, docs/scale.md). The lexicon is immutable.
+        key = (name, id(edges))
+        found = self._closures.get(key)
+        if found is None:
+            found = self._closures[key] = frozenset(_walk(name, edges))
+        return found
 
     def covers(self, general: str, specific: str) -> bool:
         """True when ``specific`` is ``general`` or falls under it ("JAK inhibitor" covers tofacitinib)."""

@@ -63,45 +63,108 @@ def pending_count(conn: sqlite3.Connection) -> int:
     return conn.execute(f"SELECT count(*) {_STALE}", (_version(),)).fetchone()[0]
 
 
-def parse_pending(conn: sqlite3.Connection, *, batch_size: int = 200,
-                  progress: Callable[[int], None] | None = None) -> int:
+# Registries repeat whole eligibility texts (site copies, sister studies, templates): the encoded parse
+# of a text is kept, so a repeat costs a dict lookup. Bounded so memory stays flat (~100 MB at most).
+_TEXT_CACHE_MAX = 16384
+_text_cache: dict[str, bytes] = {}
+
+
+def _parsed_blob(text: str) -> bytes:
+    blob = _text_cache.get(text)
+    if blob is None:
+        blob = _encode(parse_criteria(text))
+        _remember(text, blob)
+    return blob
+
+
+def _remember(text: str, blob: bytes) -> None:
+    if len(_text_cache) >= _TEXT_CACHE_MAX:
+        _text_cache.pop(next(iter(_text_cache)))  # oldest first
+    _text_cache[text] = blob
+
+
+def _parse_many(texts: list[str]) -> list[bytes]:  # runs in a worker process
+    return [_parsed_blob(t) for t in texts]
+
+
+# The text comes from the full-text index (which stores it verbatim), so a pending trial is parsed
+# without decoding its whole record; the rowid cursor makes one pass, never rescanning parsed rows.
+_PENDING = ("SELECT t.rowid, t.content_hash, f.criteria, t.record IS NOT NULL AND f.rowid IS NULL "
+            "FROM trials t LEFT JOIN parsed_criteria p ON p.trial = t.rowid "
+            "LEFT JOIN trials_fts f ON f.rowid = t.rowid "
+            "WHERE t.rowid > ? AND (p.trial IS NULL OR p.content_hash != t.content_hash OR p.version != ?) "
+            "ORDER BY t.rowid LIMIT ?")
+
+
+def parse_pending(conn: sqlite3.Connection, *, batch_size: int = 500,
+                  progress: Callable[[int], None] | None = None, workers: int = 1) -> int:
     """Parse every trial whose stored criteria are missing or stale; returns how many were parsed.
-    Each batch commits on its own, so an interrupted run keeps what it finished."""
+    Each batch commits on its own, so an interrupted run keeps what it finished. ``workers`` > 1
+    parses the distinct new texts of each batch in that many forked processes (Linux/macOS)."""
     _ensure(conn)
     version = _version()
-    done = 0
-    while True:
-        rows = conn.execute(f"SELECT t.rowid, t.content_hash, t.record {_STALE} LIMIT ?",
-                            (version, batch_size)).fetchall()
-        if not rows:
-            return done
-        out = []
-        for rowid, digest, record in rows:
-            trial = decode(record)
-            text = trial.eligibility.criteria if trial.eligibility else None
-            out.append((rowid, digest, version, _encode(parse_criteria(text))))
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT OR REPLACE INTO parsed_criteria VALUES (?, ?, ?, ?)", out)
-        conn.execute("COMMIT")
-        done += len(out)
-        if progress:
-            progress(len(out))
+    done, last = 0, 0
+    pool = None
+    try:
+        while True:
+            rows = conn.execute(_PENDING, (last, version, batch_size)).fetchall()
+            if not rows:
+                return done
+            last = rows[-1][0]
+            texts = []
+            for rowid, _, text, missing in rows:
+                if missing:  # no index row (should not happen): read the record itself
+                    trial = decode(conn.execute("SELECT record FROM trials WHERE rowid = ?", (rowid,)).fetchone()[0])
+                    text = trial.eligibility.criteria if trial.eligibility else None
+                texts.append(text or "")
+            new = [t for t in dict.fromkeys(texts) if t not in _text_cache]
+            if workers > 1 and len(new) >= 4 * workers:
+                if pool is None:
+                    pool = _fork_pool(workers)
+                chunks = [new[i::workers * 4] for i in range(workers * 4)]
+                for chunk, blobs in zip(chunks, pool.map(_parse_many, chunks)):
+                    for text, blob in zip(chunk, blobs):
+                        _remember(text, blob)
+            local = {t: _parsed_blob(t) for t in new}  # parsed here, or just fetched from the cache
+            out = [(rowid, digest, version, local.get(text) or _parsed_blob(text))
+                   for (rowid, digest, _, _), text in zip(rows, texts)]
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT OR REPLACE INTO parsed_criteria VALUES (?, ?, ?, ?)", out)
+            conn.execute("COMMIT")
+            done += len(out)
+            if progress:
+                progress(len(out))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+def _fork_pool(workers: int):
+    import multiprocessing
+
+    lexicon()  # loaded once here, shared with the forked workers
+    parse_criteria("Platelets >= 100,000/mm3")  # load the NLP pipeline before forking
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    return multiprocessing.get_context(method).Pool(workers)
 
 
 def criteria_for(conn: sqlite3.Connection, trial_id: str) -> list[Criterion] | None:
     """The parsed criteria of a stored trial (by id or NCT id), parsing and saving them if stale.
     None when the trial is not in the store."""
-    row = conn.execute("SELECT rowid, content_hash, record FROM trials WHERE id = ? OR nct_id = ?",
-                       (trial_id, trial_id.upper())).fetchone()
+    row = None
+    # By the unique index on id (the NCT id when there is one); "OR nct_id = ?" made SQLite scan the table.
+    for key in dict.fromkeys((trial_id, trial_id.upper())):
+        row = row or conn.execute("SELECT rowid, content_hash FROM trials WHERE id = ?", (key,)).fetchone()
     if row is None:
         return None
-    rowid, digest, record = row
+    rowid, digest = row
     if _ensure(conn):
         hit = conn.execute("SELECT data FROM parsed_criteria WHERE trial = ? AND content_hash = ? AND version = ?",
                            (rowid, digest, _version())).fetchone()
         if hit:
             return _decode(hit[0])
-    trial = decode(record)
+    trial = decode(conn.execute("SELECT record FROM trials WHERE rowid = ?", (rowid,)).fetchone()[0])
     parsed = parse_criteria(trial.eligibility.criteria if trial.eligibility else None)
     try:
         conn.execute("INSERT OR REPLACE INTO parsed_criteria VALUES (?, ?, ?, ?)",

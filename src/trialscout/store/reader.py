@@ -12,8 +12,11 @@ from .writer import decode
 def get_trial(conn: sqlite3.Connection, ident: str) -> Trial | None:
     """By trialscout id or NCT id (any case), else by an alias or secondary id."""
     ident = ident.strip()
-    row = conn.execute("SELECT record FROM trials WHERE id = ? OR id = ? OR nct_id = ?",
-                       (ident, ident.upper(), ident.upper())).fetchone()
+    row = None
+    # The id is the NCT id whenever there is one, so the unique index on id answers both; an OR with
+    # the unindexed nct_id column made SQLite scan the table (20 ms at 10,000 trials, seconds at 500,000).
+    for key in dict.fromkeys((ident, ident.upper())):
+        row = row or conn.execute("SELECT record FROM trials WHERE id = ?", (key,)).fetchone()
     if row is None:
         row = conn.execute("SELECT t.record FROM aliases a JOIN trials t ON t.rowid = a.trial WHERE a.alias = ? "
                            "ORDER BY t.id LIMIT 1", (ident,)).fetchone()

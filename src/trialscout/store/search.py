@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 
+import orjson
+
 from trialscout.geo import Place, bounding_box, haversine_km
+from trialscout.geo.distance import EARTH_RADIUS_KM
 from trialscout.model import Location
 
-from .writer import decode
 
 # Weights of the FTS columns in schema order: a word in the title or the conditions says
 # far more about what a trial is for than the same word deep in the description.
@@ -159,12 +163,27 @@ def nearest_site(locations: list[Location], place: Place) -> NearestSite | None:
     return best
 
 
+def _nearest_raw(locations: list[dict], place: Place) -> NearestSite | None:
+    """nearest_site() over the stored JSON of the locations, without building Location models."""
+    best = None
+    for loc in locations:
+        lat, lon = loc.get("lat"), loc.get("lon")
+        if lat is None or lon is None:
+            continue
+        d = haversine_km(place.lat, place.lon, lat, lon)
+        if best is None or d < best.distance_km:
+            best = NearestSite(loc.get("facility"), loc.get("city"), loc.get("state"), loc.get("country"),
+                               loc.get("status"), d, loc.get("geo_source"))
+    return best
+
+
 def search(conn: sqlite3.Connection, query: str | None, filters: Filters = Filters(), *, limit: int = 20,
            offset: int = 0, facets: bool = False) -> SearchResult:
-    site_trials = None
+    where, args = _filter_sql(filters, None)
     if filters.near is not None and filters.within_km is not None:
-        site_trials = list(sites_within(conn, filters.near, filters.within_km))
-    where, args = _filter_sql(filters, site_trials)
+        clause, near_args = _near_sql(filters.near, filters.within_km)
+        where.append(clause)
+        args.extend(near_args)
 
     total, rows = 0, []
     match, expression = "browse", fts_expression(query or "")
@@ -179,7 +198,7 @@ def search(conn: sqlite3.Connection, query: str | None, filters: Filters = Filte
         match = "none"  # words were typed but none is searchable (only operators or stop words)
     else:
         total, rows = _browse(conn, where, args, limit, offset)
-    hits = [_hit(conn, row, filters.near) for row in rows]
+    hits = [_hit(conn, row, filters.near) for row in _page_details(conn, expression if match in ('all', 'any') else None, rows)]
     result = SearchResult(total=total, hits=hits, query=query, match=match)
     if facets and match != "none":
         result.facets = facet_counts(conn, expression, where, args)
@@ -187,18 +206,69 @@ def search(conn: sqlite3.Connection, query: str | None, filters: Filters = Filte
 
 
 def _ranked(conn, expr, where, args, limit, offset):
+    # One pass over the matches: they are scored (and filtered) once into a temporary table; the count
+    # and the page come from it, and only the page and rows tied with its last score are joined to
+    # trials for the id tie-break (the stored rows are large, so reading one per match is the cost).
+    # snippet() and the shown columns are computed for the page only (_page_details).
+    if where:
+        matches = (f"SELECT t.rowid AS rowid, bm25(trials_fts, {_WEIGHT_ARGS}) AS s FROM trials_fts "
+                   f"JOIN trials t ON t.rowid = trials_fts.rowid WHERE {' AND '.join(['trials_fts MATCH ?', *where])}")
+    else:
+        matches = f"SELECT rowid, bm25(trials_fts, {_WEIGHT_ARGS}) AS s FROM trials_fts WHERE trials_fts MATCH ?"
+    rows = conn.execute(
+        f"WITH r AS MATERIALIZED ({matches}) "
+        f"SELECT r.rowid AS rowid, t.id AS id, r.s AS score, (SELECT count(*) FROM r) AS total "
+        f"FROM r JOIN trials t ON t.rowid = r.rowid "
+        f"WHERE r.s <= coalesce((SELECT s FROM r ORDER BY s LIMIT 1 OFFSET ?), 1e308) "
+        f"ORDER BY r.s, t.id LIMIT ? OFFSET ?", (expr, *args, limit + offset - 1, limit, offset)).fetchall()
+    if rows:
+        return rows[0]["total"], rows
     clause = " AND ".join(["trials_fts MATCH ?", *where])
     total = conn.execute(f"SELECT count(*) FROM trials_fts JOIN trials t ON t.rowid = trials_fts.rowid "
                          f"WHERE {clause}", (expr, *args)).fetchone()[0]
-    if not total:
-        return 0, []
-    rows = conn.execute(
+    return total, []
+
+
+def _page_details(conn, expr: str | None, ranked: list) -> list:
+    """The columns a hit shows, for the ranked page only, in ranked order."""
+    if not ranked or expr is None:
+        return ranked
+    ids = [r["rowid"] for r in ranked]
+    found = {row["rowid"]: row for row in conn.execute(
         f"SELECT t.rowid, t.id, t.nct_id, t.title, t.overall_status, t.phases, t.study_type, t.enrollment, "
-        f"t.sponsor, trials_fts.conditions AS conditions, bm25(trials_fts, {_WEIGHT_ARGS}) AS score, "
+        f"t.sponsor, trials_fts.conditions AS conditions, "
         f"snippet(trials_fts, 5, '[', ']', '…', 24) AS snippet "
-        f"FROM trials_fts JOIN trials t ON t.rowid = trials_fts.rowid WHERE {clause} "
-        f"ORDER BY score, t.id LIMIT ? OFFSET ?", (expr, *args, limit, offset)).fetchall()
-    return total, rows
+        f"FROM trials_fts JOIN trials t ON t.rowid = trials_fts.rowid "
+        f"WHERE trials_fts MATCH ? AND trials_fts.rowid IN ({','.join('?' * len(ids))})", (expr, *ids))}
+    return [_Row(found[r["rowid"]], r["score"]) for r in ranked]
+
+
+class _Row:
+    """A details row with the score from the ranking query."""
+
+    __slots__ = ("_row", "_score")
+
+    def __init__(self, row, score):
+        self._row, self._score = row, score
+
+    def __getitem__(self, key):
+        return self._score if key == "score" else self._row[key]
+
+
+_RAD = math.pi / 180  # as math.radians computes it, so SQL and Python distances agree to the bit
+
+
+def _near_sql(place: Place, radius_km: float) -> tuple[str, list]:
+    """Trials with a site within radius_km, as SQL: the R*Tree box, then haversine_km's exact formula
+    in SQLite's math functions (no Python per site)."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(place.lat, place.lon, radius_km)
+    phi1 = math.radians(place.lat)
+    clause = ("t.rowid IN (SELECT s.trial FROM sites_box b JOIN sites s ON s.id = b.id "
+              "WHERE b.max_lat >= ? AND b.min_lat <= ? AND b.max_lon >= ? AND b.min_lon <= ? "
+              "AND 2 * ? * asin(min(1.0, sqrt(pow(sin((s.lat * ? - ?) / 2), 2) "
+              "+ ? * cos(s.lat * ?) * pow(sin(((s.lon - ?) * ?) / 2), 2)))) <= ?)")
+    return clause, [min_lat, max_lat, min_lon, max_lon, EARTH_RADIUS_KM, _RAD, phi1, math.cos(phi1), _RAD,
+                    place.lon, _RAD, radius_km]
 
 
 def _browse(conn, where, args, limit, offset):
@@ -216,7 +286,7 @@ def _hit(conn, row, near: Place | None) -> Hit:
     site = None
     if near is not None:
         blob = conn.execute("SELECT record FROM trials WHERE rowid = ?", (row["rowid"],)).fetchone()[0]
-        site = nearest_site(decode(blob).locations, near)
+        site = _nearest_raw(orjson.loads(zlib.decompress(blob)).get("locations") or [], near)
     return Hit(id=row["id"], nct_id=row["nct_id"], title=row["title"], overall_status=row["overall_status"],
                phases=row["phases"].split(",") if row["phases"] else [], study_type=row["study_type"],
                conditions=[c for c in (row["conditions"] or "").split("\n") if c], enrollment=row["enrollment"],

@@ -49,13 +49,17 @@ class IngestSummary:
 def ingest(conn: sqlite3.Connection, items: Iterable[Trial | RecordError], *, batch_size: int = 500,
            on_skip=None) -> IngestSummary:
     """Store every trial; a batch is committed whole or not at all, so a killed run
-    leaves a consistent store and rerunning the same input completes it."""
+    leaves a consistent store and rerunning the same input completes it.
+
+    Per batch: one lookup for the ids already stored, then each table is written with one
+    executemany (new rows get consecutive rowids), so the per-record cost is the encoding, not
+    thousands of separate statements (see docs/scale.md for the profile)."""
     summary = IngestSummary()
     for batch in _batches(items, batch_size, summary, on_skip):
+        prepared = [(trial, *_encoded(trial)) for trial in batch]  # outside the write lock
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for trial in batch:
-                _upsert(conn, trial, summary)
+            _write_batch(conn, prepared, summary)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -79,45 +83,95 @@ def _batches(items, size, summary, on_skip) -> Iterator[list[Trial]]:
         yield batch
 
 
-def _upsert(conn: sqlite3.Connection, trial: Trial, summary: IngestSummary) -> None:
+def _encoded(trial: Trial) -> tuple[bytes, str]:
     data = encode(trial)
-    digest = hashlib.sha1(data).hexdigest()
-    row = conn.execute("SELECT rowid, last_update, content_hash FROM trials WHERE id = ?", (trial.id,)).fetchone()
-    if row is None:
-        rowid = None
-        summary.inserted += 1
-    else:
-        rowid, stored_update, stored_hash = row
-        incoming = trial.last_update or ""
-        if stored_hash == digest:
-            summary.unchanged += 1
-            return
-        if incoming < (stored_update or ""):
-            summary.older += 1
-            return
-        # Newer, or the same version with corrected content: the incoming record wins.
-        _delete_derived(conn, rowid)
-        summary.updated += 1
-    rowid = _write_row(conn, rowid, trial, zlib.compress(data, 1), digest)
-    _write_derived(conn, rowid, trial)
+    return data, hashlib.sha1(data).hexdigest()
 
 
-def _write_row(conn, rowid, t: Trial, blob: bytes, digest: str) -> int:
+_COLUMNS = ("id, nct_id, source, title, overall_status, study_type, phases, sex, min_age_years, max_age_years, "
+            "healthy_volunteers, sponsor, sponsor_class, enrollment, last_update, content_hash, record")
+_INSERT = f"INSERT INTO trials (rowid, {_COLUMNS}) VALUES ({','.join('?' * 18)})"
+_REPLACE = f"REPLACE INTO trials (rowid, {_COLUMNS}) VALUES ({','.join('?' * 18)})"
+_FTS = ("INSERT INTO trials_fts (rowid, title, conditions, interventions, mesh, keywords, summary, "
+        "description, criteria) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_LOOKUP_CHUNK = 500  # ids per "WHERE id IN (...)" (SQLite's default variable limit is far higher)
+
+
+class _Derived:
+    """Rows of the derived tables for a batch, written together by flush()."""
+
+    def __init__(self) -> None:
+        self.trials: list[tuple] = []
+        self.facets: list[tuple] = []
+        self.aliases: list[tuple] = []
+        self.sites: list[tuple] = []
+        self.fts: list[tuple] = []
+
+    def add(self, rowid: int, t: Trial) -> None:
+        self.facets.extend((f, v, rowid) for f, v in facet_values(t))
+        others = {a for a in [*t.aliases, *t.secondary_ids, t.org_study_id] if a and a != t.id}
+        self.aliases.extend((a, rowid) for a in others)
+        self.sites.extend((rowid, idx, s.lat, s.lon) for idx, s in enumerate(t.locations)
+                          if s.lat is not None and s.lon is not None)
+        self.fts.append((rowid, *fts_columns(t)))
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if self.trials:
+            conn.executemany(_INSERT, self.trials)
+        conn.executemany("INSERT OR IGNORE INTO facets (facet, value, trial) VALUES (?, ?, ?)", self.facets)
+        conn.executemany("INSERT OR IGNORE INTO aliases (alias, trial) VALUES (?, ?)", self.aliases)
+        if self.sites:
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM sites").fetchone()[0]
+            conn.executemany("INSERT INTO sites (trial, idx, lat, lon) VALUES (?, ?, ?, ?)", self.sites)
+            conn.execute("INSERT INTO sites_box SELECT id, lat, lat, lon, lon FROM sites WHERE id > ?", (last,))
+        conn.executemany(_FTS, self.fts)
+        self.__init__()
+
+
+def _write_batch(conn: sqlite3.Connection, prepared: list[tuple[Trial, bytes, str]], summary: IngestSummary) -> None:
+    ids = list(dict.fromkeys(t.id for t, _, _ in prepared))
+    stored: dict[str, tuple[int, str | None, str]] = {}
+    for i in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[i:i + _LOOKUP_CHUNK]
+        for rowid, ident, last_update, digest in conn.execute(
+                f"SELECT rowid, id, last_update, content_hash FROM trials WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk):
+            stored[ident] = (rowid, last_update, digest)
+    next_rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM trials").fetchone()[0] + 1
+    pending = _Derived()
+    for trial, data, digest in prepared:
+        row = stored.get(trial.id)
+        if row is None:
+            rowid, next_rowid = next_rowid, next_rowid + 1
+            summary.inserted += 1
+            pending.trials.append((rowid, *_values(trial, zlib.compress(data, 1), digest)))
+        else:
+            rowid, stored_update, stored_hash = row
+            incoming = trial.last_update or ""
+            if stored_hash == digest:
+                summary.unchanged += 1
+                continue
+            if incoming < (stored_update or ""):
+                summary.older += 1
+                continue
+            # Newer, or the same version with corrected content: the incoming record wins.
+            pending.flush(conn)  # the row may have been written earlier in this batch
+            _delete_derived(conn, rowid)
+            summary.updated += 1
+            conn.execute(_REPLACE, (rowid, *_values(trial, zlib.compress(data, 1), digest)))
+        stored[trial.id] = (rowid, trial.last_update, digest)
+        pending.add(rowid, trial)
+    pending.flush(conn)
+
+
+def _values(t: Trial, blob: bytes, digest: str) -> tuple:
     e = t.eligibility
-    values = (t.id, t.nct_id, t.source, t.title, t.overall_status, t.study_type, ",".join(t.phases) or None,
-              e.sex if e else None, e.minimum_age.years if e and e.minimum_age else None,
-              e.maximum_age.years if e and e.maximum_age else None,
-              None if not e or e.healthy_volunteers is None else int(e.healthy_volunteers),
-              t.lead_sponsor.name if t.lead_sponsor else None, t.lead_sponsor.cls if t.lead_sponsor else None,
-              t.enrollment, t.last_update, digest, blob)
-    columns = ("id, nct_id, source, title, overall_status, study_type, phases, sex, min_age_years, max_age_years, "
-               "healthy_volunteers, sponsor, sponsor_class, enrollment, last_update, content_hash, record")
-    if rowid is None:
-        cur = conn.execute(f"INSERT INTO trials ({columns}) VALUES ({','.join('?' * len(values))})", values)
-        return cur.lastrowid
-    conn.execute(f"REPLACE INTO trials (rowid, {columns}) VALUES (?, {','.join('?' * len(values))})",
-                 (rowid, *values))
-    return rowid
+    return (t.id, t.nct_id, t.source, t.title, t.overall_status, t.study_type, ",".join(t.phases) or None,
+            e.sex if e else None, e.minimum_age.years if e and e.minimum_age else None,
+            e.maximum_age.years if e and e.maximum_age else None,
+            None if not e or e.healthy_volunteers is None else int(e.healthy_volunteers),
+            t.lead_sponsor.name if t.lead_sponsor else None, t.lead_sponsor.cls if t.lead_sponsor else None,
+            t.enrollment, t.last_update, digest, blob)
 
 
 def facet_values(t: Trial) -> set[tuple[str, str]]:
@@ -144,19 +198,6 @@ def fts_columns(t: Trial) -> tuple[str, ...]:
             t.brief_summary or "",
             t.detailed_description or "",
             (t.eligibility.criteria if t.eligibility else None) or "")
-
-
-def _write_derived(conn, rowid: int, t: Trial) -> None:
-    conn.executemany("INSERT OR IGNORE INTO facets (facet, value, trial) VALUES (?, ?, ?)",
-                     [(f, v, rowid) for f, v in facet_values(t)])
-    others = {a for a in [*t.aliases, *t.secondary_ids, t.org_study_id] if a and a != t.id}
-    conn.executemany("INSERT OR IGNORE INTO aliases (alias, trial) VALUES (?, ?)", [(a, rowid) for a in others])
-    placed = [(rowid, idx, s.lat, s.lon) for idx, s in enumerate(t.locations) if s.lat is not None and s.lon is not None]
-    if placed:
-        conn.executemany("INSERT INTO sites (trial, idx, lat, lon) VALUES (?, ?, ?, ?)", placed)
-        conn.execute("INSERT INTO sites_box SELECT id, lat, lat, lon, lon FROM sites WHERE trial = ?", (rowid,))
-    conn.execute("INSERT INTO trials_fts (rowid, title, conditions, interventions, mesh, keywords, summary, "
-                 "description, criteria) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (rowid, *fts_columns(t)))
 
 
 def _delete_derived(conn, rowid: int) -> None:
