@@ -21,7 +21,6 @@ from common import Timer, ms, peak_rss_mb, percentiles  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 27)
 OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
-_ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
 
 
 def load_open(conn) -> list[tuple]:
@@ -38,9 +37,10 @@ def load_open(conn) -> list[tuple]:
 
 def match_all(trials: list[tuple], patient) -> list:
     from trialscout.match import match_criteria
+    from trialscout.match.rank import rank_key
 
     matches = [match_criteria(ident, criteria, patient, AS_OF, title) for ident, title, criteria in trials]
-    matches.sort(key=lambda m: (_ORDER[m.verdict], not m.criteria, m.unknowns, m.trial))
+    matches.sort(key=rank_key)
     return matches
 
 

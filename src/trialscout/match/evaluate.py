@@ -84,40 +84,48 @@ def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.dat
     exclusion it does not apply; for an inclusion it settles only a required absence ("no prior X")."""
     holds: dict[int, bool | None | str] = {}
     results: dict[int, CriterionResult] = {}
+    children: dict[int, list[int]] = {}
+    for k in criteria:
+        if k.parent is not None:
+            children.setdefault(k.parent, []).append(k.id)
     for c in reversed(criteria):  # children come after parents, so they are settled first
         if c.role != "criterion":
             continue
-        closed: bool | str = closed_world if c.section == "exclusion" else ("absence" if closed_world else False)
-        # A lab limit stands for a condition the summary would name ("renal impairment (CrCl < 30)"); a bare
-        # limit ("WBC > 15000") needs the value itself.
-        named = any(f.kind == "condition" for f in c.facts)
-        findings = [(f, check_fact(f, patient, as_of, closed, close_values=named)) for f in c.facts]
-        if patient.sex == "male" and _about_women(c):
-            # "women of childbearing age not using contraception", "female patients have adequate
-            # birth control": the contraception asked for is that of women
-            findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
-        own = _combine([found.value for _, found in findings], c.logic) if findings else None
-        kids = [holds[k.id] for k in criteria if k.parent == c.id and k.id in holds]
-        if kids:
-            kid = _at_least(c.min_count, kids)
-            own = kid if not findings else _combine([own, kid], "all")
-        partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
-        if partial and closed is True and own is False:
-            partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
-        if partial:
-            own = None  # the facts read only part of the criterion: don't let them decide it
-        holds[c.id] = own
-        evidence = [p for _, found in findings for p in found.evidence]
-        reason = "; ".join(f"{describe_fact(f)} → {found.reason}" for f, found in findings) or (
-            "not parsed into checkable facts" if not kids else "from its sub-criteria")
-        if partial:
-            reason = f"only partly understood ({reason})"
-        state = _state(own)
-        results[c.id] = CriterionResult(
-            id=c.id, parent=c.parent, section=c.section, text=c.text, state=state, reason=reason,
-            evidence=list({id(p): p for p in evidence}.values()),
-            question=_question(c, findings) if state == "unknown" else None)
+        kids = [holds[k] for k in children.get(c.id, ()) if k in holds]
+        holds[c.id], results[c.id] = _evaluate_one(c, kids, patient, as_of, closed_world)
     return [results[c.id] for c in criteria if c.id in results]
+
+
+def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
+                  closed_world: bool) -> tuple[bool | None | str, CriterionResult]:
+    closed: bool | str = closed_world if c.section == "exclusion" else ("absence" if closed_world else False)
+    # A lab limit stands for a condition the summary would name ("renal impairment (CrCl < 30)"); a bare
+    # limit ("WBC > 15000") needs the value itself.
+    named = any(f.kind == "condition" for f in c.facts)
+    findings = [(f, check_fact(f, patient, as_of, closed, close_values=named)) for f in c.facts]
+    if patient.sex == "male" and _about_women(c):
+        # "women of childbearing age not using contraception", "female patients have adequate
+        # birth control": the contraception asked for is that of women
+        findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
+    own = _combine([found.value for _, found in findings], c.logic) if findings else None
+    if kids:
+        kid = _at_least(c.min_count, kids)
+        own = kid if not findings else _combine([own, kid], "all")
+    partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
+    if partial and closed is True and own is False:
+        partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
+    if partial:
+        own = None  # the facts read only part of the criterion: don't let them decide it
+    evidence = [p for _, found in findings for p in found.evidence]
+    reason = "; ".join(f"{describe_fact(f)} → {found.reason}" for f, found in findings) or (
+        "not parsed into checkable facts" if not kids else "from its sub-criteria")
+    if partial:
+        reason = f"only partly understood ({reason})"
+    state = _state(own)
+    return own, CriterionResult(
+        id=c.id, parent=c.parent, section=c.section, text=c.text, state=state, reason=reason,
+        evidence=list({id(p): p for p in evidence}.values()),
+        question=_question(c, findings) if state == "unknown" else None)
 
 
 def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, as_of: dt.date,
