@@ -6,13 +6,14 @@ are POSTed (never in a URL, so never in a log) and forgotten after the response.
 
 from __future__ import annotations
 
-import json
 import math
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from trialscout.geo import resolve_place
 from trialscout.measures import MeasureError, compute_tis
 from trialscout.model.vocab import allowed
 from trialscout.patients import PatientInputError, patient_from_bytes
@@ -104,8 +105,6 @@ def _trial_context(request: Request, trial_id: str) -> dict:
     near = (request.query_params.get("near") or "").strip()[:200]
     place, place_error = None, None
     if near:
-        from trialscout.geo import resolve_place
-
         try:
             place = resolve_place(near)
         except ValueError as exc:
@@ -172,6 +171,16 @@ async def match_page(request: Request) -> HTMLResponse:
 _TIS_FIELDS = ("physician_global", "patient_global", "mmt8", "haq", "enzyme", "extramuscular_global")
 
 
+def _decimal(text: str) -> Decimal | str:
+    """The number as written (exact, as the measures want it); anything else is passed on for the
+    measure to report by field name."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return text
+    return value if value.is_finite() else text
+
+
 @router.get("/tools/dermatomyositis", response_class=HTMLResponse)
 def tools_page(request: Request) -> HTMLResponse:
     return _page(request, "tools.html", {"fields": _TIS_FIELDS, "form": {}, "tis": None})
@@ -187,7 +196,7 @@ async def tools_tis(request: Request) -> HTMLResponse:
             for name in _TIS_FIELDS:
                 text = form.get(f"{visit}_{name}", "").strip()
                 if text:
-                    data[visit][name] = json.loads(text) if text.replace(".", "", 1).isdigit() else text
+                    data[visit][name] = _decimal(text)
         data = {k: v for k, v in data.items() if v is not None}
         result = compute_tis(data)
     except (MeasureError, ValueError) as exc:
