@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict
 from typing import Annotated, Optional
 
 import typer
@@ -13,7 +12,7 @@ from rich.table import Table
 from trialscout.geo import parse_distance, resolve_place
 from trialscout.model import Trial
 from trialscout.model.vocab import normalize_choice
-from trialscout.store import Filters, Hit, SearchResult, get_trial, open_store, search, stats
+from trialscout.store import Filters, SearchResult, get_trial, open_store, search, stats
 
 from .app import DbOption, JsonOption, UserError, app, db_path, print_json, user_errors
 
@@ -21,19 +20,9 @@ out = Console(highlight=False)
 
 
 
-def hit_json(hit: Hit) -> dict:
-    data = asdict(hit)
-    site = hit.nearest_site
-    if site:
-        data["nearest_site"]["distance_km"] = round(site.distance_km, 1)
-        data["nearest_site"]["distance_mi"] = round(site.distance_mi, 1)
-    data["score"] = round(hit.score, 4)
-    return data
-
-
 def result_json(result: SearchResult) -> dict:
     return {"query": result.query, "match": result.match, "total": result.total,
-            "results": [hit_json(h) for h in result.hits], **({"facets": result.facets} if result.facets else {})}
+            "results": [h.as_dict() for h in result.hits], **({"facets": result.facets} if result.facets else {})}
 
 
 def build_filters(status, phase, study_type, intervention_type, sponsor_class, country, sex, age,

@@ -23,6 +23,15 @@ def get_trial(conn: sqlite3.Connection, ident: str) -> Trial | None:
     return decode(row[0]) if row else None
 
 
+def sponsor_summary(conn: sqlite3.Connection, sponsor: str | None) -> dict | None:
+    """How many trials a lead sponsor has in this store, and their total enrollment."""
+    if not sponsor:
+        return None
+    n, total = conn.execute("SELECT count(*), coalesce(sum(enrollment), 0) FROM trials WHERE sponsor = ?",
+                            (sponsor,)).fetchone()
+    return {"name": sponsor, "trials": n, "total_enrollment": total}
+
+
 def count_trials(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM trials").fetchone()[0]
 

@@ -6,7 +6,7 @@ import math
 import re
 import sqlite3
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import orjson
 
@@ -71,6 +71,15 @@ class Hit:
     score: float
     snippet: str | None
     nearest_site: NearestSite | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON form shared by `trialscout search --json` and the web API (docs/json.md)."""
+        data = asdict(self)
+        data["score"] = round(self.score, 4)
+        if (site := self.nearest_site) is not None:
+            data["nearest_site"]["distance_km"] = round(site.distance_km, 1)
+            data["nearest_site"]["distance_mi"] = round(site.distance_mi, 1)
+        return data
 
 
 @dataclass

@@ -23,10 +23,10 @@ from trialscout.measures import MeasureError, compute_cdasi, compute_mmt8, compu
 from trialscout.model import Trial
 from trialscout.patients import (Patient, PatientInputError, patient_from_fhir, patient_from_note,
                                  patient_from_profile)
-from trialscout.store import Hit, get_trial, search, stats
+from trialscout.store import get_trial, search, sponsor_summary, stats
 
 from .errors import InputError
-from .present import age_range, key_facts, schedule, similar_trials, sites, sponsor_summary
+from .present import age_range, key_facts, schedule, similar_trials, sites
 from .query import parse_search
 from .questionnaire import check_fit, questions_for
 
@@ -58,15 +58,6 @@ def criteria_of(conn: sqlite3.Connection, trial: Trial) -> list[Criterion]:
     return criteria_for(conn, trial.id) or []
 
 
-def hit_dict(hit: Hit) -> dict:
-    data = asdict(hit)
-    data["score"] = round(hit.score, 4)
-    if (site := hit.nearest_site) is not None:
-        data["nearest_site"]["distance_km"] = round(site.distance_km, 1)
-        data["nearest_site"]["distance_mi"] = round(site.distance_mi, 1)
-    return data
-
-
 def as_of_date(text: str | None) -> dt.date:
     if not text:
         return dt.date.today()
@@ -96,7 +87,7 @@ def api_search(request: Request,
         result = search(conn_of(request), params.q, params.filters, limit=params.per_page, offset=params.offset,
                         facets=True)
         return {"query": result.query, "match": result.match, "total": result.total, "page": params.page,
-                "per_page": params.per_page, "results": [hit_dict(h) for h in result.hits],
+                "per_page": params.per_page, "results": [h.as_dict() for h in result.hits],
                 "facets": result.facets}
 
     return cached_json(request, build)

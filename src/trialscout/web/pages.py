@@ -17,12 +17,11 @@ from trialscout.geo import resolve_place
 from trialscout.measures import MeasureError, compute_tis
 from trialscout.model.vocab import allowed
 from trialscout.patients import PatientInputError, patient_from_bytes
-from trialscout.store import search
+from trialscout.store import search, sponsor_summary
 
 from .api import MAX_NOTE, as_of_date, conn_of, criteria_of, read_patient, run_match, trial_or_404
 from .errors import InputError
-from .present import (age_range, key_facts, schedule, sex_label, similar_trials, sites, sponsor_summary,
-                      status_label)
+from .present import age_range, key_facts, schedule, sex_label, similar_trials, sites, status_label
 from .query import parse_search
 from .questionnaire import check_fit, questions_for
 from .render import templates

@@ -21,7 +21,7 @@ from trialscout.store import Filters, search
 from trialscout.store.search import KM_PER_MILE
 
 __all__ = ["Badge", "Site", "age_range", "glossary", "key_facts", "phase_label", "schedule", "similar_trials",
-           "sites", "sponsor_summary", "status_label", "wording"]
+           "sites", "status_label", "wording"]
 
 
 @cache
@@ -171,15 +171,6 @@ def sites(trial: Trial, near: Place | None = None) -> list[Site]:
     if near is not None:
         out.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0))
     return out
-
-
-def sponsor_summary(conn: sqlite3.Connection, sponsor: str | None) -> dict | None:
-    """How many trials the lead sponsor has in this store, and their total enrollment."""
-    if not sponsor:
-        return None
-    n, total = conn.execute("SELECT count(*), coalesce(sum(enrollment), 0) FROM trials WHERE sponsor = ?",
-                            (sponsor,)).fetchone()
-    return {"name": sponsor, "trials": n, "total_enrollment": total}
 
 
 def similar_trials(conn: sqlite3.Connection, trial: Trial, limit: int = 5) -> list[dict]:
