@@ -21,7 +21,7 @@ from trialscout.store import search, sponsor_summary
 
 from .api import MAX_NOTE, as_of_date, conn_of, criteria_of, read_patient, run_match, trial_or_404
 from .errors import InputError
-from .present import age_range, key_facts, schedule, sex_label, similar_trials, sites, status_label
+from .present import age_range, key_facts, schedule, sex_label, similar_trials, sites, status_label, wording
 from .query import parse_search
 from .questionnaire import check_fit, questions_for
 from .render import templates
@@ -32,17 +32,10 @@ _FILTERS = {"status": ["RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITAT
                        "COMPLETED"],
             "phase": ["EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"],
             "intervention_type": allowed("intervention_type")}
-_STATE = {"met": "met", "not_met": "not met", "unknown": "unknown", "not_applicable": "not applicable"}
-_VERDICT = {"eligible": ("You may be a good fit", "Every criterion trialscout could check is met. "
-                         "The study team still decides."),
-            "possibly_eligible": ("You might be a good fit", "Nothing you said rules you out, but some "
-                                  "criteria need answers only you or your doctor can give."),
-            "ineligible": ("This trial is probably not for you", "At least one criterion rules you out, as "
-                           "written. Ask the study team if you are unsure.")}
-
-
 def _page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"state_label": _STATE, "verdicts": _VERDICT, **context}, status_code=status)
+    words = wording()
+    return templates.TemplateResponse(request, name, {"state_label": words["states"], "verdicts": words["verdicts"],
+                                                      **context}, status_code=status)
 
 
 def _cached_page(request: Request, build) -> HTMLResponse:
