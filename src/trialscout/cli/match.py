@@ -100,7 +100,7 @@ def match_command(
     if within and not near:
         raise UserError("--within needs --near PLACE")
     try:
-        person = load_patient(patient)
+        person = load_patient(patient, day)
     except PatientInputError as exc:
         raise UserError(str(exc)) from None
     place = resolve_place(near) if near else None

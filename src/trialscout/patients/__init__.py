@@ -8,6 +8,6 @@ from .note import patient_from_note
 from .profile import Profile, patient_from_profile, profile_json_schema
 
 __all__ = [
-    "Patient", "PatientFact", "PatientInputError", "Profile", "Provenance", "load_patient", "patient_from_bytes", "patient_from_fhir",
-    "patient_from_note", "patient_from_profile", "profile_json_schema",
+    "Patient", "PatientFact", "PatientInputError", "Profile", "Provenance", "load_patient", "patient_from_bytes",
+    "patient_from_fhir", "patient_from_note", "patient_from_profile", "profile_json_schema",
 ]

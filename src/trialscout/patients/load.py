@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -21,9 +22,10 @@ def _profile_keys() -> set[str]:
     return set(Profile.model_fields)
 
 
-def load_patient(path: Path) -> Patient:
+def load_patient(path: Path, as_of: dt.date | None = None) -> Patient:
     """Read ``path`` by what it holds: JSON with a ``resourceType`` is FHIR; a JSON or YAML mapping is
-    a profile; .txt/.md, or any other text, is a note. Raises PatientInputError naming the file."""
+    a profile; .txt/.md, or any other text, is a note (its relative times, "2 years ago", dated from
+    ``as_of``, default today). Raises PatientInputError naming the file."""
     path = Path(path)
     name = path.name
     try:
@@ -36,10 +38,10 @@ def load_patient(path: Path) -> Patient:
         raise PatientInputError(name, "is a directory, not a file") from None
     except OSError as exc:
         raise PatientInputError(name, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
-    return patient_from_bytes(data, name)
+    return patient_from_bytes(data, name, as_of)
 
 
-def patient_from_bytes(data: bytes, name: str) -> Patient:
+def patient_from_bytes(data: bytes, name: str, as_of: dt.date | None = None) -> Patient:
     """The same sniffing for bytes that never touched a disk (a web upload); ``name``'s suffix is a hint."""
     path = Path(name)
     try:
@@ -50,7 +52,7 @@ def patient_from_bytes(data: bytes, name: str) -> Patient:
     if suffix in _NOTE_SUFFIXES:
         from .note import patient_from_note
 
-        return patient_from_note(text, source_name=name)
+        return patient_from_note(text, source_name=name, as_of=as_of)
     stripped = text.lstrip()
     if suffix == ".json" or stripped.startswith("{"):
         try:
@@ -75,7 +77,7 @@ def patient_from_bytes(data: bytes, name: str) -> Patient:
         return patient_from_profile(text, source_name=name)
     from .note import patient_from_note
 
-    return patient_from_note(text, source_name=name)
+    return patient_from_note(text, source_name=name, as_of=as_of)
 
 
 def _looks_like_profile(text: str) -> bool:

@@ -171,8 +171,9 @@ class MatchRequest(BaseModel):
     as_of: str | None = None
 
 
-def read_patient(kind: Literal["profile", "fhir", "note"], data: Any) -> Patient:
-    """Any of the three inputs -> Patient; FHIR problems are 422, the others 400."""
+def read_patient(kind: Literal["profile", "fhir", "note"], data: Any, as_of: dt.date | None = None) -> Patient:
+    """Any of the three inputs -> Patient; FHIR problems are 422, the others 400. A note's relative
+    times ("2 years ago") are dated from ``as_of``."""
     try:
         if kind == "fhir":
             return patient_from_fhir(data, source_name="fhir")
@@ -180,7 +181,7 @@ def read_patient(kind: Literal["profile", "fhir", "note"], data: Any) -> Patient
             return patient_from_profile(data, source_name="profile")
         if not str(data).strip():
             raise InputError("note is empty", field="note")
-        return patient_from_note(str(data), source_name="note")
+        return patient_from_note(str(data), source_name="note", as_of=as_of)
     except PatientInputError as exc:
         raise InputError(str(exc), field=kind, status=422 if kind == "fhir" else 400) from None
 
@@ -206,8 +207,8 @@ def api_match(request: Request, body: MatchRequest) -> dict:
     given = [k for k in ("profile", "fhir", "note") if getattr(body, k) is not None]
     if len(given) != 1:
         raise InputError("send exactly one of profile, fhir or note", field="patient")
-    patient = read_patient(given[0], getattr(body, given[0]))  # type: ignore[arg-type]
     day = as_of_date(body.as_of)
+    patient = read_patient(given[0], getattr(body, given[0]), day)  # type: ignore[arg-type]
     matches = run_match(conn_of(request), patient, trials=body.trials, top=body.top,
                         recruiting_only=body.recruiting_only, near=body.near, within=body.within, as_of=day)
     return {"as_of": day.isoformat(), "patient_problems": patient.problems,

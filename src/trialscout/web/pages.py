@@ -145,11 +145,11 @@ async def match_page(request: Request) -> HTMLResponse:
             if len(data) > MAX_NOTE:
                 raise InputError(f"{upload.filename}: larger than {MAX_NOTE:,} bytes", field="file", status=413)
             try:
-                patient = patient_from_bytes(data, upload.filename)
+                patient = patient_from_bytes(data, upload.filename, as_of_date(fields.get("as_of") or None))
             except PatientInputError as exc:
                 raise InputError(str(exc), field="file", status=422) from None
         elif fields.get("note", "").strip():
-            patient = read_patient("note", fields["note"][:MAX_NOTE])
+            patient = read_patient("note", fields["note"][:MAX_NOTE], as_of_date(fields.get("as_of") or None))
         else:
             raise InputError("paste a note or choose a file (FHIR Bundle, profile JSON/YAML or note)", field="note")
         matches = run_match(conn_of(request), patient, top=20, recruiting_only=bool(fields.get("recruiting_only")),
