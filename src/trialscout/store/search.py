@@ -146,21 +146,6 @@ def _filter_sql(f: Filters, site_trials: list[int] | None) -> tuple[list[str], l
     return where, args
 
 
-def sites_within(conn: sqlite3.Connection, place: Place, radius_km: float) -> dict[int, tuple[float, int]]:
-    """Trial rowid -> (distance km, location index) of its nearest site within the radius."""
-    min_lat, max_lat, min_lon, max_lon = bounding_box(place.lat, place.lon, radius_km)
-    rows = conn.execute(
-        "SELECT s.trial, s.idx, s.lat, s.lon FROM sites_box b JOIN sites s ON s.id = b.id "
-        "WHERE b.max_lat >= ? AND b.min_lat <= ? AND b.max_lon >= ? AND b.min_lon <= ?",
-        (min_lat, max_lat, min_lon, max_lon))
-    best: dict[int, tuple[float, int]] = {}
-    for trial, idx, lat, lon in rows:
-        d = haversine_km(place.lat, place.lon, lat, lon)
-        if d <= radius_km and (trial not in best or d < best[trial][0]):
-            best[trial] = (d, idx)
-    return best
-
-
 def nearest_site(locations: list[Location], place: Place) -> NearestSite | None:
     best = None
     for loc in locations:
