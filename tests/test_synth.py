@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import traceback
 from pathlib import Path
 
 import orjson
@@ -89,7 +90,7 @@ def test_bench_run_smoke_at_tiny_n(tmp_path):
                                       "--only", "ingest,search,match,batch,size", "--sources", *sources,
                                       "--match-patients", "2", "--batch-patients", "4", "--batch-max-seconds", "2",
                                       "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output + "".join(traceback.format_exception(*result.exc_info or ()))
     run = json.loads(out.read_text())["runs"]["40"]
     assert run["ingest"]["records"] == 40 and run["ingest"]["reference_parse_only_orjson"]["records"] == 40
     assert run["search"]["searches"] == 200 and "p95" in run["search"]["all_ms"]
@@ -97,3 +98,13 @@ def test_bench_run_smoke_at_tiny_n(tmp_path):
     assert run["batch"]["patients_screened"] > 0
     assert run["size"]["trials"] == 40
     assert run["machine"]["cores"] >= 1
+
+
+def test_bench_ratios_survive_a_reference_that_rounds_to_zero():
+    """A tiny run's parse-only floor or BM25 latency can round to 0; the ratio is then absent, not a crash."""
+    import sys
+    sys.path.insert(0, str(REPO / "bench" / "scale"))
+    from common import ratio
+
+    assert ratio(3.0, 1.5) == 2.0
+    assert ratio(3.0, 0.0) is None

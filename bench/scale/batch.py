@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Timer  # noqa: E402
+from common import Timer, ratio  # noqa: E402
 from match import AS_OF, OPEN  # noqa: E402
 
 _TRIALS: list = []
@@ -75,7 +75,7 @@ def run(db: Path, *, patients: int = 10_000, max_seconds: float = 300, seed: int
             "startup_seconds": round(startup.wall, 2), "wall_seconds": round(wall, 1),
             "patients_per_second": round(rate, 1), "trial_checks_per_second": round(rate * len(_TRIALS)),
             "one_worker_patients_per_second": round(one_rate, 1),
-            "parallel_speedup": round(rate / one_rate, 2),
+            "parallel_speedup": ratio(rate, one_rate),
             "projected_seconds_for_all": round(patients / rate, 1)}
 
 

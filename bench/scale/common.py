@@ -42,6 +42,11 @@ def percentiles(values: list[float], ps=(50, 95, 99)) -> dict[str, float]:
     return out
 
 
+def ratio(value: float, reference: float) -> float | None:
+    """value / reference to two places; None when the reference rounds to nothing (tiny smoke runs)."""
+    return round(value / reference, 2) if reference > 0 else None
+
+
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Timer, ms, percentiles  # noqa: E402
+from common import Timer, ms, percentiles, ratio  # noqa: E402
 
 QUERIES = [
     "breast cancer", "type 2 diabetes", "metformin", "pembrolizumab", "heart failure", "asthma",
@@ -114,8 +114,8 @@ def run(db: Path, *, reference_fields: tuple[str, ...] | None = None, n: int | N
         "queries": len(QUERIES), "filter_sets": list(filter_sets()), **store,
         "bare_ms": {k: ms(v) for k, v in bare.items()},
         "reference_bm25s": ref,
-        "ratio_bare_p50_to_reference_p50": round(bare["p50"] / ref_p["p50"], 2),
-        "ratio_all_p50_to_reference_p50": round(p50 / ms(ref_p["p50"]), 2),
+        "ratio_bare_p50_to_reference_p50": ratio(bare["p50"], ref_p["p50"]),
+        "ratio_all_p50_to_reference_p50": ratio(p50, ms(ref_p["p50"])),
         "targets": {"p50 < 20 ms": p50 < 20, "p95 < 100 ms": p95 < 100,
                     "p50 <= 2x reference": p50 <= 2 * ms(ref_p["p50"])},
     }
