@@ -224,6 +224,12 @@ def test_consent_and_compliance_wording():
     assert c.facts[0].kind == "compliance" and c.facts[0].negated
     c = _one("Patients who do not accept their participation in the study through informed consent.", "exclusion")
     assert c.facts[0].kind == "consent" and c.facts[0].negated
+    refused = _one("refusal of the patient to get enrolled in the study", "exclusion")
+    assert [(f.kind, f.negated) for f in refused.facts] == [("compliance", True)]
+    assert _one("refusal to take the tablets", "exclusion").facts[0].negated
+    assert [(f.kind, f.negated) for f in _one("patient is voluntary").facts] == [("compliance", False)]
+    # Refusing a treatment is a clinical fact about the patient, not about taking part in the study.
+    assert all(f.kind != "compliance" for f in _one("Patients who refuse chemotherapy", "exclusion").facts)
 
 
 def test_exclusion_conjunctions():

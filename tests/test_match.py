@@ -108,6 +108,14 @@ def test_pregnancy_criterion_not_applicable_to_a_man():
     assert m.criteria[0].state == "not_applicable" and m.verdict == "eligible"
 
 
+def test_pregnancy_criterion_not_applicable_past_childbearing_age_unless_stated():
+    criteria = parse_criteria("Exclusion Criteria:\n* Pregnancy\n")
+    assert match_criteria("T", criteria, Patient(age_years=67, sex="female"), TODAY).criteria[0].state == "not_applicable"
+    assert match_criteria("T", criteria, Patient(age_years=45, sex="female"), TODAY).criteria[0].state == "unknown"
+    stated = Patient(age_years=61, sex="female", facts=[fact(kind="pregnancy", text="pregnant")])
+    assert match_criteria("T", criteria, stated, TODAY).verdict == "ineligible"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -136,8 +136,9 @@ def demographic_facts(text: str, *, age_label_end: int = 0) -> list[Fact]:
     if gate("contraception") and (c := _RX["contraception"].search(text)):
         facts.append(Fact(kind="contraception", text=c.group(), start=c.start(), end=c.end()))
     if gate("compliance") and (c := _RX["compliance"].search(text)):
+        refused = c.group()[:5].lower() == "refus"  # "refusal to take the tablets" carries its own negation
         facts.append(Fact(kind="compliance", text=c.group(), start=c.start(), end=c.end(),
-                          negated=bool(_RX["unable"].search(text, 0, c.start()))))
+                          negated=refused or bool(_RX["unable"].search(text, 0, c.start()))))
     if gate("consent") and (c := _RX["consent"].search(text)):
         facts.append(Fact(kind="consent", text=c.group(), start=c.start(), end=c.end(),
                           negated=bool(_RX["unable"].search(text, 0, c.start()))))

@@ -29,7 +29,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 6
+PARSER_VERSION = 7
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",

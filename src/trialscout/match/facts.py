@@ -18,6 +18,7 @@ from trialscout.patients import Patient, PatientFact
 
 __all__ = ["NA", "Finding", "check_fact"]
 
+PAST_CHILDBEARING_AGE = 60  # conservative: pregnancies after 55 are rare but reported
 NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for a man)
 # Kinds whose absence from a complete record means absence (closed-world reading only); for labs and
 # scores, that the value is unremarkable (a summary would mention an abnormal one).
@@ -96,6 +97,10 @@ def _female_only(kind: str):
             return Finding(NA, f"{kind} does not apply to a male patient")
         facts = [f for f in patient.of_kind(kind) if not f.historical and f.active is not False or f.negated]
         if not facts:
+            age = patient.age_on(as_of)
+            # Past the age where pregnancy (and so breastfeeding) is still possible; a stated fact wins.
+            if patient.sex == "female" and age is not None and age >= PAST_CHILDBEARING_AGE:
+                return Finding(NA, f"{kind} does not apply to a woman aged {age:.0f}")
             return Finding(None, f"{kind} not stated")
         latest = max(facts, key=lambda f: f.start or dt.date.min)
         return Finding(not latest.negated, f"{kind}: {'no' if latest.negated else 'yes'}", [latest])

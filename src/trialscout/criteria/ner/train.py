@@ -41,9 +41,10 @@ from .evaluate import evaluate  # noqa: E402
 SEED = 0
 
 
-def ner_config(width: int, depth: int, hidden: int) -> dict[str, Any]:
+def ner_config(width: int, depth: int, hidden: int, window: int = 1, vectors: bool = False) -> dict[str, Any]:
     # Subword features (prefix/suffix/shape) matter: drugs, labs and units are full of rare words.
     # LOWER is the word; NORM is the word or, inside a lexicon/threshold/window match, its marker.
+    # With ``vectors`` the static floret vectors (vectors.py, keyed on LOWER) are concatenated in too.
     return {"model": {
         "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
         "hidden_width": hidden, "maxout_pieces": 2, "use_upper": True, "nO": None,
@@ -52,19 +53,30 @@ def ner_config(width: int, depth: int, hidden: int) -> dict[str, Any]:
             "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": width,
                       "attrs": ["LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE"],
                       "rows": [5000, 2000, 1000, 2500, 2500],
-                      "include_static_vectors": False},
+                      "include_static_vectors": vectors},
             "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": width, "depth": depth,
-                       "window_size": 1, "maxout_pieces": 3}}}}
+                       "window_size": window, "maxout_pieces": 3}}}}
 
 
-def blank_pipeline(width: int, depth: int, hidden: int) -> Language:
+def blank_tokenizer() -> Language:
     nlp = spacy.blank("en")
     # Split comparison operators and slashes off numbers ("<1.5", "100,000/mm3", "ALT<2.5X") so that
     # Value and Measurement boundaries fall on token boundaries.
     infixes = list(nlp.Defaults.infixes) + [r"[<>=≤≥/]"]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
+
+
+def blank_pipeline(width: int, depth: int, hidden: int, window: int = 1, vectors: Path | None = None
+                   ) -> Language:
+    nlp = blank_tokenizer()
+    if vectors is not None:
+        from spacy.training.initialize import convert_vectors
+
+        convert_vectors(nlp, vectors, truncate=0, prune=-1, mode="floret", attr="LOWER",
+                        name="trialscout_floret")
     nlp.add_pipe(MARKS)
-    ner = nlp.add_pipe("ner", config=ner_config(width, depth, hidden))
+    ner = nlp.add_pipe("ner", config=ner_config(width, depth, hidden, window, vectors is not None))
     for label in TARGET_TYPES:
         ner.add_label(label)
     return nlp
@@ -108,6 +120,39 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def fit(nlp: Language, train: list[Example], epochs: int, dropout: float, rng: random.Random,
+        dev_docs: list[ChiaDoc] | None, patience: int, deadline: float, t0: float, tag: str
+        ) -> tuple[bytes, int, list[dict[str, Any]]]:
+    """Train from scratch; with ``dev_docs`` keep the epoch with the best dev F1 (early stopping),
+    without them run exactly ``epochs`` epochs and keep the last. Returns (weights, epoch, history)."""
+    nlp.initialize(lambda: train)
+    # spaCy's training defaults, plus weight averaging: the raw weights swing a lot between epochs.
+    optimizer = Adam(0.001, L2=0.01, L2_is_weight_decay=True, grad_clip=1.0, use_averages=True)
+    best_f1, best_epoch, best_bytes, history = -1.0, 0, b"", []
+    for epoch in range(1, epochs + 1):
+        rng.shuffle(train)
+        losses: dict[str, float] = {}
+        for batch in minibatch(train, size=compounding(8.0, 64.0, 1.002)):
+            nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
+        with nlp.use_params(optimizer.averages):  # averaged weights score (and are saved) smoother
+            f1 = overlap_f1(nlp, dev_docs)[0] if dev_docs is not None else float(epoch)
+            if f1 > best_f1:
+                best_bytes = nlp.to_bytes()
+        elapsed = time.monotonic() - t0
+        row: dict[str, Any] = {"epoch": epoch, "loss": round(losses.get("ner", 0.0), 1), "elapsed_s": round(elapsed)}
+        if dev_docs is not None:
+            row["dev_overlap_f1"] = f1
+        history.append(row)
+        print(f"{tag} epoch {epoch:2d}  loss {losses.get('ner', 0.0):9.1f}  "
+              + (f"dev overlap F1 {f1:.4f}  " if dev_docs is not None else "")
+              + f"{elapsed / 60:5.1f} min", flush=True)
+        if f1 > best_f1:
+            best_f1, best_epoch = f1, epoch
+        if dev_docs is not None and epoch - best_epoch >= patience or elapsed > deadline:
+            break
+    return best_bytes, best_epoch, history
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chia", type=Path, required=True, help="directory of Chia .txt/.ann files")
@@ -119,54 +164,67 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--window", type=int, default=1)
     ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--vectors", type=Path, help="floret vectors file (vectors.py) to include as static vectors")
+    ap.add_argument("--registry", type=Path, nargs="+",
+                    help="registry files to train the floret vectors on first (vectors.py; ignored with --vectors)")
+    ap.add_argument("--refit", action="store_true",
+                    help="after picking the epoch count on dev, retrain on train+dev for that many epochs")
+    ap.add_argument("--fixed-epochs", type=int,
+                    help="skip selection: train on train+dev for exactly this many epochs")
     args = ap.parse_args(argv)
 
     t0 = time.monotonic()
-    fix_random_seed(SEED)
-    rng = random.Random(SEED)
     stats = ReadStats()
     docs = read_chia(args.chia, stats)
     held = [d for d in docs if heldout(d.trial_id)]
     dev_docs = [d for d in docs if not heldout(d.trial_id) and dev(d.trial_id)]
     train_docs = [d for d in docs if not heldout(d.trial_id) and not dev(d.trial_id)]
-    assert not {d.trial_id for d in train_docs} & {d.trial_id for d in held}
+    assert not {d.trial_id for d in train_docs + dev_docs} & {d.trial_id for d in held}
 
-    nlp = blank_pipeline(args.width, args.depth, args.hidden)
+    vectors = args.vectors
+    tmp = None
+    if vectors is None and args.registry:
+        import tempfile
+
+        from .vectors import build
+
+        tmp = tempfile.TemporaryDirectory(prefix="ner-vectors-")
+        vectors = build(args.chia, args.registry, Path(tmp.name))
+    vectors_seconds = time.monotonic() - t0
+
+    def new_pipeline() -> Language:
+        fix_random_seed(SEED)
+        return blank_pipeline(args.width, args.depth, args.hidden, args.window, vectors)
+
+    deadline = args.max_minutes * 60
+    nlp = new_pipeline()
     drops = {"kept": 0, "overlap": 0, "crosses_line": 0, "unalignable": 0}
     train = to_examples(nlp, train_docs, drops)
     print(f"train {len({d.trial_id for d in train_docs})} trials / {len(train)} lines, "
           f"dev {len({d.trial_id for d in dev_docs})} trials, held-out {len({d.trial_id for d in held})} trials; "
           f"spans {drops}", flush=True)
-    nlp.initialize(lambda: train)
-    # spaCy's training defaults, plus weight averaging: the raw weights swing a lot between epochs.
-    optimizer = Adam(0.001, L2=0.01, L2_is_weight_decay=True, grad_clip=1.0, use_averages=True)
-
-    best_f1, best_epoch, best_bytes, history = -1.0, 0, b"", []
-    for epoch in range(1, args.epochs + 1):
-        rng.shuffle(train)
-        losses: dict[str, float] = {}
-        for batch in minibatch(train, size=compounding(8.0, 64.0, 1.002)):
-            nlp.update(batch, drop=args.dropout, sgd=optimizer, losses=losses)
-        with nlp.use_params(optimizer.averages):  # averaged weights score (and are saved) smoother
-            f1, _ = overlap_f1(nlp, dev_docs)
-            if f1 > best_f1:
-                best_bytes = nlp.to_bytes()
-        elapsed = time.monotonic() - t0
-        history.append({"epoch": epoch, "loss": round(losses.get("ner", 0.0), 1), "dev_overlap_f1": f1,
-                        "elapsed_s": round(elapsed)})
-        print(f"epoch {epoch:2d}  loss {losses.get('ner', 0.0):9.1f}  dev overlap F1 {f1:.4f}  "
-              f"{elapsed / 60:5.1f} min", flush=True)
-        if f1 > best_f1:
-            best_f1, best_epoch = f1, epoch
-        if epoch - best_epoch >= args.patience or elapsed > args.max_minutes * 60:
-            break
+    history: list[dict[str, Any]] = []
+    best_epoch, refit_history = 0, None
+    if args.fixed_epochs is None:
+        best_bytes, best_epoch, history = fit(nlp, train, args.epochs, args.dropout, random.Random(SEED), dev_docs,
+                                              args.patience, deadline, t0, "select")
+        nlp.from_bytes(best_bytes)
+    final_epochs = args.fixed_epochs or (best_epoch if args.refit else 0)
+    if final_epochs:
+        nlp = new_pipeline()
+        both = to_examples(nlp, train_docs, {k: 0 for k in drops}) + to_examples(nlp, dev_docs, {k: 0 for k in drops})
+        best_bytes, _, refit_history = fit(nlp, both, final_epochs, args.dropout, random.Random(SEED), None,
+                                           0, deadline * 2, t0, "refit")
+        nlp.from_bytes(best_bytes)
     train_seconds = time.monotonic() - t0
-    nlp.from_bytes(best_bytes)
+    if tmp is not None:
+        tmp.cleanup()
 
     _, dev_scores = overlap_f1(nlp, dev_docs)
     _, held_scores = overlap_f1(nlp, held)
-    nlp.meta.update({"name": "trialscout_chia_ner", "version": "1.0.0",
+    nlp.meta.update({"name": "trialscout_chia_ner", "version": "1.1.0",
                      "description": "Entity recognizer for eligibility criteria trained on the Chia corpus",
                      "sources": [{"name": "Chia (Kury et al., Scientific Data 2020)", "license": "CC BY 4.0"}],
                      "license": "CC BY 4.0"})
@@ -174,22 +232,32 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(args.out)
     nlp.to_disk(args.out)
     report = {
-        "seed": SEED, "settings": vars(args) | {"chia": str(args.chia), "out": str(args.out)},
-        "train_seconds": round(train_seconds), "epochs_run": len(history), "best_epoch": best_epoch,
+        "seed": SEED,
+        "settings": vars(args) | {"chia": str(args.chia), "out": str(args.out),
+                                  "vectors": str(args.vectors) if args.vectors else None,
+                                  "registry": [str(p) for p in args.registry or []]},
+        "train_seconds": round(train_seconds), "vectors_seconds": round(vectors_seconds),
+        "epochs_run": len(history), "best_epoch": best_epoch,
+        "final_fit": ({"data": "train+dev", "epochs": final_epochs, "history": refit_history}
+                      if final_epochs else None),
         "trials": {"train": len({d.trial_id for d in train_docs}), "dev": len({d.trial_id for d in dev_docs}),
                    "heldout": len({d.trial_id for d in held})},
         "documents": {"train": len(train_docs), "dev": len(dev_docs), "heldout": len(held)},
         "train_lines": len(train), "train_spans": drops, "read": {k: getattr(stats, k) for k in stats.__slots__},
-        "history": history, "dev": dev_scores, "heldout": held_scores,
+        "history": history,
+        "dev_note": "dev was trained on (final fit on train+dev): dev scores are not held-out" if final_epochs
+        else "dev picked the epoch",
+        "dev": dev_scores, "heldout": held_scores,
     }
     report["model_bytes"] = dir_size(args.out)
     (args.out / "meta-trialscout.json").write_text(json.dumps(report, indent=2) + "\n")
     report["model_bytes"] = dir_size(args.out)
     (args.out / "meta-trialscout.json").write_text(json.dumps(report, indent=2) + "\n")
-    for mode in ("exact", "overlap"):
-        m = held_scores[mode]["micro"]
-        print(f"held-out {mode:7s} micro P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
-    print(f"trained in {train_seconds / 60:.1f} min, best epoch {best_epoch}, "
+    for name, scores in (("dev", dev_scores), ("held-out", held_scores)):
+        for mode in ("exact", "overlap"):
+            m = scores[mode]["micro"]
+            print(f"{name} {mode:7s} micro P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+    print(f"trained in {train_seconds / 60:.1f} min, best epoch {best_epoch}, final fit {final_epochs} epochs, "
           f"model {report['model_bytes'] / 1e6:.1f} MB at {args.out}")
 
 
