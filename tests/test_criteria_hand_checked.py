@@ -23,7 +23,8 @@ def _records(criteria: list[Criterion]) -> list[dict]:
                     out.append({**base, "op": t.op, "value": t.value, "high": t.high, "unit": t.unit,
                                 "relative_to": t.relative_to})
             if f.window:
-                out.append({**base, "window_days": f.window.days, "relation": f.window.relation})
+                out.append({**base, "window_days": f.window.days, "relation": f.window.relation,
+                            "negated": f.negated})
     return out
 
 

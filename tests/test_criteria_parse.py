@@ -264,3 +264,43 @@ def test_letters_glued_to_numbers_are_another_word():
     assert [m.concept for m in mentions("Any adenoma found on colonoscopy (ICD9-211.3)")] == ["colonoscopy"]
     assert mentions("Stage cT1N0 and cT4b") == []
     assert [m.concept for m in mentions("CD4 count < 200")] == ["CD4 count"]
+
+
+NCI_PRIOR_THERAPY = """PRIOR CONCURRENT THERAPY:
+  Biologic therapy:
+  - Not specified
+  Chemotherapy:
+  - At least 4 weeks since prior chemotherapy
+  Radiotherapy:
+  - Prior radiotherapy allowed
+  - Prior chemotherapy allowed if completed at least 4 weeks ago
+  - No concurrent radiotherapy allowed
+"""
+
+
+def test_legacy_nci_therapy_labels_and_permissions_are_not_requirements():
+    got = {c.text: c for c in parse_criteria(NCI_PRIOR_THERAPY)}
+    for label in ("Biologic therapy:", "Chemotherapy:", "Radiotherapy:"):
+        assert got[label].role == "heading" and not got[label].facts
+    assert got["Prior radiotherapy allowed"].role == "note"
+    conditional = got["Prior chemotherapy allowed if completed at least 4 weeks ago"]
+    assert conditional.role == "criterion" and not conditional.facts  # a rule we can't state: unparsed
+    banned = got["No concurrent radiotherapy allowed"].facts
+    assert [(f.concept, f.negated) for f in banned] == [("radiotherapy", True)]
+
+
+def test_time_since_an_exposure_is_a_washout():
+    (f,) = _one("At least 4 weeks since prior chemotherapy").facts
+    assert (f.concept, f.negated, f.window.relation, f.window.days) == ("chemotherapy", True, "within", 28)
+    (f,) = _one("At least 28 days must have elapsed since prior surgery").facts
+    assert (f.negated, f.window.relation, f.window.days) == (True, "within", 28)
+    (f,) = _one("< 2 weeks since major surgery", "exclusion").facts
+    assert (f.negated, f.window.relation, f.window.days) == (False, "within", 14)
+    # A diagnosis's age is a real "at least": it must have started that long ago.
+    (f,) = _one("At least 5 years since diagnosis of breast cancer").facts
+    assert (f.negated, f.window.relation) == (False, "at_least")
+
+
+def test_metastatic_disease_is_narrower_than_cancer():
+    (f,) = _one("No metastatic disease").facts
+    assert (f.concept, f.negated) == ("metastatic disease", True)

@@ -116,6 +116,23 @@ def test_pregnancy_criterion_not_applicable_past_childbearing_age_unless_stated(
     assert match_criteria("T", criteria, stated, TODAY).verdict == "ineligible"
 
 
+def test_washout_is_met_by_never_having_had_the_exposure_and_no_metastases_is_not_decided_by_cancer():
+    criteria = parse_criteria("Inclusion Criteria:\n* At least 4 weeks since prior chemotherapy\n"
+                              "* No metastatic disease\n* Prior radiotherapy allowed\n")
+    never = Patient(age_years=60, facts=[fact(kind="drug", concept="chemotherapy", negated=True),
+                                         fact(kind="condition", concept="prostate cancer")])
+    m = match_criteria("T", criteria, never, TODAY)
+    # "Prior radiotherapy allowed" asks nothing, so it is not among the results.
+    assert [(c.text, c.state) for c in m.criteria] == [("At least 4 weeks since prior chemotherapy", "met"),
+                                                       ("No metastatic disease", "unknown")]
+    assert m.verdict == "possibly_eligible"
+    recent = Patient(age_years=60, facts=[fact(kind="drug", concept="cisplatin", start=TODAY - dt.timedelta(days=10))])
+    assert match_criteria("T", criteria, recent, TODAY).criteria[0].state == "not_met"
+    old = Patient(age_years=60, facts=[fact(kind="drug", concept="cisplatin", start=TODAY - dt.timedelta(days=200),
+                                            end=TODAY - dt.timedelta(days=90))])
+    assert match_criteria("T", criteria, old, TODAY).criteria[0].state == "met"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

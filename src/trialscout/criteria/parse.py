@@ -97,6 +97,14 @@ _HEADING = re.compile(r"^[^.;:]{1,80}:\s*$")
 _NOTE = re.compile(r"^\W*(?:not\s+specified|none|n/?a|not\s+applicable|see\s+(?:disease|patient|general|above|below|"
                    r"inclusion|exclusion)\b[^.]*|please\s+contact\s+(?:the\s+)?(?:site|study)[^.]*|"
                    r"(?:no\s+)?other\s+criteria|no\s+restrictions?|unspecified|see\s+text)\W*$", re.I)
+# "Prior radiotherapy allowed", "Concurrent bisphosphonates are permitted": says what does NOT exclude,
+# so its concepts are no requirement. With a condition attached ("allowed if completed 4 weeks ago",
+# "no more than 2 ... allowed") it is a rule this parser cannot state: left unparsed, never a requirement.
+_PERMISSIVE = re.compile(r"\b(?:allowed|permitted|acceptable|(?:is|are|remain)\s+eligible)\b", re.I)
+_NEGATION_CUE = re.compile(r"\b(?:no|not|never|none|without|cannot|n't|exclud\w*|prohibit\w*|unless)\b|n't\b", re.I)
+_SENTENCE_BREAK = re.compile(r"[.;]\s+\S")  # one permissive sentence in a longer criterion says less
+_CONDITIONAL = re.compile(r"\b(?:if|provided|as\s+long\s+as|only|must|but|except|other\s+than|after|more|less|least|"
+                          r"maximum|minimum|up\s+to|within|since|until|when|stable|[<>≤≥]|\d)", re.I)
 
 
 def parse_criteria(text: str | None) -> list[Criterion]:
@@ -146,11 +154,22 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
                   and not _inside(t, windows) and not _inside(t, [f for f in facts if f.kind == "age"])]
     low = norm.lower()
     exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
-    facts += _concept_facts(norm, found, thresholds, windows, exceptions)
+    facts += [_washout(f, norm) for f in _concept_facts(norm, found, thresholds, windows, exceptions)]
     facts.sort(key=lambda f: f.start)
-    logic, min_count = _logic(norm, section, facts)
     role = "criterion"
-    if not facts:
+    if facts and _PERMISSIVE.search(norm) and not _NEGATION_CUE.search(norm) and \
+            all(f.kind in _LABEL_KINDS for f in facts) and not _SENTENCE_BREAK.search(norm):
+        if not _CONDITIONAL.search(norm):
+            role = "note"
+        facts = []
+    # "Chemotherapy:" over its own sub-items is a label, not a requirement to have had chemotherapy.
+    if facts and has_children and norm.rstrip().endswith(":") and len(_WORD.findall(low)) <= 4 and \
+            all(f.kind in _LABEL_KINDS for f in facts) and \
+            not any(w.group() not in _LABEL_WORDS and not any(f.start <= w.start() < f.end for f in facts)
+                    for w in _WORD.finditer(low)):
+        role, facts = "heading", []
+    logic, min_count = _logic(norm, section, facts)
+    if not facts and role == "criterion":
         if _NOTE.match(norm):
             role = "note"
         elif _HEADING.match(norm) and (has_children or len(norm) < 40):
@@ -164,6 +183,22 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     return role, logic, min_count, tuple(facts), leftover
 
 
+_EXPOSURES = {"drug", "drug_class", "procedure", "vaccine"}
+_SINCE = re.compile(r"\b(?:since|elapsed)\b", re.I)
+
+
+def _washout(f: Fact, text: str) -> Fact:
+    """"At least 4 weeks since prior chemotherapy" asks for no chemotherapy in the last 4 weeks, which a
+    patient who never had any also meets; read as "at least 4 weeks of use" it would demand chemotherapy."""
+    w = f.window
+    if f.kind in _EXPOSURES and w and w.relation == "at_least" and not f.negated and _SINCE.search(text, w.start, w.end):
+        return f.model_copy(update={"negated": True, "window": w.model_copy(update={"relation": "within"})})
+    return f
+
+
+_LABEL_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "device"}
+_LABEL_WORDS = frozenset({"therapy", "therapies", "treatment", "treatments", "prior", "concurrent", "medication",
+                          "medications", "history", "other"})
 _HEADS = ("disease", "disorder", "impairment", "failure", "insufficiency", "dysfunction")
 _CONJUNCTS = re.compile(r"((?:[A-Za-z]+\s*(?:,|/)\s*)*[A-Za-z]+\s*,?\s*(?:and/or|and|or|/)\s*)$", re.I)
 

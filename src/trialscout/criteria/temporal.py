@@ -40,6 +40,11 @@ _PATTERNS = [
     # "more than 1 week before", "at least 5 years since": it must be at least that long ago
     (rf"\b(?:more\s+than|greater\s+than|over|>|at\s+least|>=|≥)\s*{_SPAN}\s+(?:since|from|after|before|prior\s+to)\b"
      rf"{_ANCHOR}", "at_least"),
+    # "less than 4 weeks since prior chemotherapy": it happened within that span
+    (rf"(?:\b(?:less\s+than|fewer\s+than|under)|<=|<|≤)\s*{_SPAN}\s+since\b{_ANCHOR}", "within"),
+    # "at least 28 days must have elapsed since prior surgery"
+    (rf"\b(?:(?:at\s+least|more\s+than|a\s+minimum\s+of|>=|≥|>)\s*)?{_SPAN}\s+(?:must\s+have\s+|should\s+have\s+|"
+     rf"have\s+|has\s+)?(?:elapsed|passed)\s+(?:since|from|after)\b{_ANCHOR}", "at_least"),
     # "4 weeks prior to baseline", "less than 6 months before screening"
     (rf"\b(?:less\s+than\s+|<\s*)?{_SPAN}\s+(?:prior\s+to|before|preceding)\s+(?:the\s+)?"
      r"(?P<anchor2>baseline|screening|randomi[sz]ation|enrol(?:l)?ment|(?:study\s+)?entry|first\s+dose|"

@@ -29,6 +29,7 @@ from typing import Any  # noqa: E402
 
 import spacy  # noqa: E402
 from spacy.language import Language  # noqa: E402
+from spacy.tokens import Span  # noqa: E402
 from spacy.training import Example  # noqa: E402
 from spacy.util import compile_infix_regex, compounding, filter_spans, fix_random_seed, minibatch  # noqa: E402
 from thinc.api import Adam  # noqa: E402
@@ -82,7 +83,50 @@ def blank_pipeline(width: int, depth: int, hidden: int, window: int = 1, vectors
     return nlp
 
 
-def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int]) -> list[Example]:
+def select_spans(spans: list[Span], nested: str = "longest") -> list[Span]:
+    """Non-overlapping training targets from gold spans that may overlap or nest.
+
+    ``longest``: longest span wins (spaCy's ``filter_spans``). ``shortest``: shortest wins, so several
+    inner entities beat the one span around them. ``split``: shortest wins, then each span left out keeps
+    its longest stretch of tokens not covered yet, under its own label ("since the [radiation therapy]"
+    -> Temporal "since the" + Procedure "radiation therapy"): every gold entity keeps a piece a prediction
+    can overlap, which is what one-to-one overlap scoring counts.
+    """
+    if nested == "longest":
+        return filter_spans(spans)
+    chosen: list[Span] = []
+    used: set[int] = set()
+    dropped: list[Span] = []
+    for span in sorted(spans, key=lambda sp: (sp.end - sp.start, sp.start, sp.label_)):
+        if used.intersection(range(span.start, span.end)):
+            dropped.append(span)
+        else:
+            chosen.append(span)
+            used.update(range(span.start, span.end))
+    if nested == "split":
+        for span in sorted(dropped, key=lambda sp: (sp.start - sp.end, sp.start, sp.label_)):
+            runs: list[list[int]] = [[]]
+            for i in range(span.start, span.end):
+                if i in used:
+                    runs.append([])
+                else:
+                    runs[-1].append(i)
+            doc = span.doc
+            runs = [r for r in runs if any(doc[i].is_alpha or doc[i].like_num for i in r)]
+            if not runs:
+                continue
+            run = max(runs, key=len)
+            while doc[run[0]].is_punct or doc[run[0]].is_space:
+                run = run[1:]
+            while doc[run[-1]].is_punct or doc[run[-1]].is_space:
+                run = run[:-1]
+            chosen.append(Span(doc, run[0], run[-1] + 1, label=span.label_))
+            used.update(range(run[0], run[-1] + 1))
+    return sorted(chosen, key=lambda sp: sp.start)
+
+
+def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int], nested: str = "longest"
+                ) -> list[Example]:
     """One example per criteria line, with non-overlapping token-aligned target entities."""
     examples = []
     for doc in docs:
@@ -103,7 +147,7 @@ def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int]) -> li
                     drops["unalignable"] += 1
                     continue
                 spans.append(span)
-            kept = filter_spans(spans)  # longest wins when gold spans overlap or nest
+            kept = select_spans(spans, nested)
             drops["overlap"] += len(spans) - len(kept)
             drops["kept"] += len(kept)
             ref.ents = kept
@@ -166,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--window", type=int, default=1)
     ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--nested", choices=("longest", "shortest", "split"), default="longest",
+                    help="how overlapping/nested gold spans become non-overlapping targets (select_spans)")
     ap.add_argument("--vectors", type=Path, help="floret vectors file (vectors.py) to include as static vectors")
     ap.add_argument("--registry", type=Path, nargs="+",
                     help="registry files to train the floret vectors on first (vectors.py; ignored with --vectors)")
@@ -201,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     deadline = args.max_minutes * 60
     nlp = new_pipeline()
     drops = {"kept": 0, "overlap": 0, "crosses_line": 0, "unalignable": 0}
-    train = to_examples(nlp, train_docs, drops)
+    train = to_examples(nlp, train_docs, drops, args.nested)
     print(f"train {len({d.trial_id for d in train_docs})} trials / {len(train)} lines, "
           f"dev {len({d.trial_id for d in dev_docs})} trials, held-out {len({d.trial_id for d in held})} trials; "
           f"spans {drops}", flush=True)
@@ -214,7 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     final_epochs = args.fixed_epochs or (best_epoch if args.refit else 0)
     if final_epochs:
         nlp = new_pipeline()
-        both = to_examples(nlp, train_docs, {k: 0 for k in drops}) + to_examples(nlp, dev_docs, {k: 0 for k in drops})
+        both = (to_examples(nlp, train_docs, {k: 0 for k in drops}, args.nested)
+                + to_examples(nlp, dev_docs, {k: 0 for k in drops}, args.nested))
         best_bytes, _, refit_history = fit(nlp, both, final_epochs, args.dropout, random.Random(SEED), None,
                                            0, deadline * 2, t0, "refit")
         nlp.from_bytes(best_bytes)
