@@ -304,3 +304,12 @@ def test_time_since_an_exposure_is_a_washout():
 def test_metastatic_disease_is_narrower_than_cancer():
     (f,) = _one("No metastatic disease").facts
     assert (f.concept, f.negated) == ("metastatic disease", True)
+
+
+def test_labels_in_a_flat_list_and_upper_case_headings_ask_nothing():
+    # NCT00000715 flattens "Rash:" / "Exfoliative or mucositis." into sibling items; NCT00001265 (a
+    # myositis study that welcomes pregnant women) heads a paragraph "INCLUSION OF PREGNANT WOMEN:".
+    items = parse_criteria("Exclusion Criteria:\n- Rash:\n- Exfoliative or mucositis.\n\nInclusion Criteria:\n"
+                           "INCLUSION OF PREGNANT WOMEN:\n\nThe majority of patients are women.\n")
+    heads = [c for c in items if c.role == "heading"]
+    assert [c.text for c in heads] == ["Rash:", "INCLUSION OF PREGNANT WOMEN:"] and not any(c.facts for c in heads)

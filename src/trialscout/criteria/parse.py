@@ -162,11 +162,13 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
         if not _CONDITIONAL.search(norm):
             role = "note"
         facts = []
-    # "Chemotherapy:" over its own sub-items is a label, not a requirement to have had chemotherapy.
-    if facts and has_children and norm.rstrip().endswith(":") and len(_WORD.findall(low)) <= 4 and \
-            all(f.kind in _LABEL_KINDS for f in facts) and \
-            not any(w.group() not in _LABEL_WORDS and not any(f.start <= w.start() < f.end for f in facts)
-                    for w in _WORD.finditer(low)):
+    # "Chemotherapy:" (over sub-items, or over the next items of a flat list) is a label, not a
+    # requirement to have had chemotherapy; so is an upper-case line such as "INCLUSION OF PREGNANT WOMEN:".
+    if facts and norm.rstrip().endswith(":") and (norm.isupper() or len(_WORD.findall(low)) <= 4 and
+                                                 all(f.kind in _LABEL_KINDS for f in facts) and
+                                                 not any(w.group() not in _LABEL_WORDS and
+                                                         not any(f.start <= w.start() < f.end for f in facts)
+                                                         for w in _WORD.finditer(low))):
         role, facts = "heading", []
     logic, min_count = _logic(norm, section, facts)
     if not facts and role == "criterion":
