@@ -133,6 +133,15 @@ def test_washout_is_met_by_never_having_had_the_exposure_and_no_metastases_is_no
     assert match_criteria("T", criteria, old, TODAY).criteria[0].state == "met"
 
 
+def test_items_under_a_heading_decide_and_a_counted_group_needs_only_its_count():
+    criteria = parse_criteria("Inclusion Criteria:\n- Patients must meet one of the following criteria:\n"
+                              "  - Age 18 to 30\n  - Age 60 or older\n- Cardiovascular:\n  - Age 20 or older\n")
+    assert [c.role for c in criteria] == ["criterion", "criterion", "criterion", "heading", "criterion"]
+    verdicts = {age: match_criteria("T", criteria, Patient(age_years=age), TODAY).verdict for age in (25, 45, 65, 19)}
+    # 19 fails the item under "Cardiovascular:", which used to be ignored (it has a parent, the heading).
+    assert verdicts == {25: "eligible", 45: "ineligible", 65: "eligible", 19: "ineligible"}
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -41,7 +41,9 @@ _EXCEPT = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|with\s+the\s+exceptio
 _EXAMPLES = re.compile(r"\((?:including|incl\.|e\.g\.?,?|eg,?|such\s+as|for\s+example|i\.e\.?,?)\s[^()]*\)", re.I)
 _DOSE_CHANGE = re.compile(r"\b(?:chang\w*|increas\w*|decreas\w*|adjust\w*|modif\w*|taper\w*|escalat\w*)\s+"
                           r"(?:in\s+|of\s+)?(?:the\s+)?(?:dos\w*|regimen)|\bdos\w*\s+(?:chang|modif|adjust)\w*", re.I)
-_ANY_OF = re.compile(r"\b(?:any|at\s+least)\s+(?P<n>one|1|two|2|three|3)\s+(?:\(\d\)\s+)?of\s+the\s+following", re.I)
+_ANY_OF = re.compile(r"\b(?:(?:any|at\s+least)\s+(?P<n>one|1|two|2|three|3)\s+(?:\(\d\)\s+)?of|"
+                     r"(?:meets?|meeting|has|have|having|with|satisf\w+|fulfil\w*)\s+(?:any\s+)?(?:one|1|any)\s+"
+                     r"(?:\(1\)\s+)?of|either(?:\s+of)?|one\s+or\s+more\s+of)\s+the\s+following", re.I)
 _TOGETHER = re.compile(r"\b(?:in\s+combination\s+with|combined\s+with|together\s+with|along\s+with|accompanied\s+by|"
                        r"in\s+conjunction\s+with|in\s+addition\s+to)\b", re.I)
 # "a traumatic cause of dyspnea", "hospitalization due to heart failure": one finding because of the other
@@ -174,7 +176,8 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     if not facts and role == "criterion":
         if _NOTE.match(norm):
             role = "note"
-        elif _HEADING.match(norm) and (has_children or len(norm) < 40):
+        elif _HEADING.match(norm) and (has_children or len(norm) < 40) and min_count is None:
+            # (with a count it is a group: "At least one of the following:" holds when one child does)
             role = "heading"
     covered = bytearray(len(low))
     for s, e in [(f.start, f.end) for f in facts] + [(t.start, t.end) for t in thresholds] + \
@@ -393,7 +396,7 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
     Exclusions default to "any": a patient meeting any listed finding is excluded, which is also the
     cautious reading when the wording is unclear."""
     m = _ANY_OF.search(text) if "following" in text else None
-    min_count = int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m else None
+    min_count = (int(_NUMBER_WORDS.get(m.group("n").lower(), m.group("n"))) if m.group("n") else 1) if m else None
     if section == "exclusion":
         # "chest pain in combination with positive tests for ischemia": both together, not either one;
         # "pregnant women affected by thalassemia": the population and its condition together.
