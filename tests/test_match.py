@@ -142,6 +142,16 @@ def test_items_under_a_heading_decide_and_a_counted_group_needs_only_its_count()
     assert verdicts == {25: "eligible", 45: "ineligible", 65: "eligible", 19: "ineligible"}
 
 
+def test_a_qualified_condition_needs_the_qualifier_in_the_record():
+    criteria = parse_criteria("Inclusion Criteria:\n* No uncontrolled hypertension\n")
+    plain = Patient(age_years=50, facts=[fact(kind="condition", concept="hypertension")])
+    m = match_criteria("T", criteria, plain, TODAY)
+    assert m.criteria[0].state == "unknown" and "not whether uncontrolled" in m.criteria[0].reason
+    said = Patient(age_years=50, facts=[fact(kind="condition", concept="hypertension",
+                                             text="poorly controlled hypertension")])
+    assert match_criteria("T", criteria, said, TODAY).verdict == "ineligible"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -40,6 +40,8 @@ def describe_fact(f: Fact) -> str:
     flags = [name for name, on in (("not", f.negated), ("history", f.historical), ("planned", f.hypothetical),
                                    ("family", f.family), ("dose change", f.dose_change)) if on]
     parts = [f.kind]
+    if f.qualifier:
+        parts.append(f.qualifier)
     if f.concept:
         parts.append(f.concept)
     elif f.value:

@@ -73,6 +73,8 @@ class Fact(_Model):
     hypothetical: bool = False
     family: bool = False
     dose_change: bool = False  # "change in dose of X": the fact is about a dose change, not use
+    # "uncontrolled hypertension", "severe renal impairment": the patient's record must say so too
+    qualifier: str | None = None
 
 
 class Criterion(_Model):

@@ -73,6 +73,13 @@ _MODALITY_AFTER = re.compile(r"^\W{0,3}(?:\w+\W+){0,1}(?:shows?|showing|shown|re
                              r"indicat\w*|suggest\w*|finding\w*|abnormalit\w*|evidence|confirm\w*|proven|documented)\b", re.I)
 _NEG_TEST_BEFORE = re.compile(r"\bnegative\s+$", re.I)
 _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|screen(?:ing)?|serology)\b", re.I)
+# A word before a condition that narrows it to what a bare diagnosis doesn't show; up to two words may
+# sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
+_SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
+                 r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
+                 r"end[\s-]+stage|advanced)\s+")
+_SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
+_SEVERITY_INSIDE = re.compile(_SEVERE_WORDS, re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
@@ -325,11 +332,19 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
                            _DOSE_CHANGE.search(text, clause[0], m.end + 40 if m.end + 40 < clause[1] else clause[1]))
         if concept and concept.data.get("unit"):
             th = tuple(_normalized(t, concept.data["unit"], concept.data.get("molar_mass")) for t in th)
+        qualifier = (_SEVERITY_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
+                     ) if m.kind == "condition" else None
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
-            historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change))
+            historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change,
+            qualifier=_qualifier_name(qualifier.group("q")) if qualifier else None))
     return facts
+
+
+def _qualifier_name(words: str) -> str:
+    low = " ".join(words.lower().replace("-", " ").split())
+    return "uncontrolled" if "controlled" in low else low
 
 
 def _modality(text: str, m: Mention, found: list[Mention]) -> bool:

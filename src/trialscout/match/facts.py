@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from dataclasses import dataclass, field
 
 from trialscout.criteria import Fact, Threshold
@@ -165,6 +166,15 @@ _ADULT_HABITS = ("tobacco use", "alcohol use", "substance use disorder", "illici
 _HABIT_AGE = 10
 
 
+_UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|refractory)", re.I)
+
+
+def _says(p: PatientFact, qualifier: str) -> bool:
+    """The patient's fact, or the sentence it came from, carries the criterion's qualifier."""
+    rx = _UNCONTROLLED if qualifier == "uncontrolled" else re.compile(r"\b" + re.escape(qualifier[:6]), re.I)
+    return any(rx.search(t) for t in (p.text, p.provenance.text or ""))
+
+
 def _presence(kinds: tuple[str, ...]):
     """Conditions, procedures, vaccines, devices, drugs without a dose: does the patient have it?"""
     def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
@@ -181,6 +191,8 @@ def _presence(kinds: tuple[str, ...]):
         windows = [(p, _in_window(fact, p, as_of)) for p in positive]
         if any(inside for _, inside in windows):
             hit = [p for p, inside in windows if inside]
+            if fact.qualifier and not any(_says(p, fact.qualifier) for p in hit):
+                return Finding(None, f"{fact.concept}: recorded, but not whether {fact.qualifier}", hit)
             return Finding(True, f"{fact.concept}: {hit[0].text}", hit)
         if any(inside is None for _, inside in windows):
             return Finding(None, f"{fact.concept}: recorded, but not when", [p for p, i in windows if i is None])
