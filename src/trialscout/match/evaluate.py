@@ -133,12 +133,16 @@ def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, a
     return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of))
 
 
+def top_level(results: list[CriterionResult]) -> list[CriterionResult]:
+    """Results under no other criterion. Items under a heading ("Cardiovascular:") stand on their own:
+    headings ask nothing and are not among the results."""
+    ids = {r.id for r in results}
+    return [r for r in results if r.parent is None or r.parent not in ids]
+
+
 def verdict_of(trial_id: str, title: str | None, results: list[CriterionResult]) -> TrialMatch:
     """The trial verdict from its criterion states (also used after an LLM judge changed some)."""
-    # Top level: under no criterion. Items under a heading ("Cardiovascular:") stand on their own, since
-    # headings ask nothing and are not among the results.
-    ids = {r.id for r in results}
-    top = [r for r in results if r.parent is None or r.parent not in ids]
+    top = top_level(results)
     deciding = [r.id for r in top if (r.section == "inclusion" and r.state == "not_met")
                 or (r.section == "exclusion" and r.state == "met")]
     # Criteria under no heading ("unknown" section) can't disqualify, but they still need an answer.

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from trialscout.patients import Patient, PatientFact
 from trialscout.patients.note import MAX_CHARS, split_sentences
 
-from .evaluate import verdict_of
+from .evaluate import top_level, verdict_of
 from .model import CriterionResult, State, TrialMatch
 from .rank import rank_key
 
@@ -394,11 +394,11 @@ class LLMJudge:
 
 def _rejudged(m: TrialMatch, judge: LLMJudge, record: PatientText) -> TrialMatch:
     results = list(m.criteria)
-    top = [r for r in results if r.parent is None]
+    top = {r.id for r in top_level(results)}
     if not top:
         return m
     for k, r in enumerate(results):
-        if r.parent is None:
+        if r.id in top:
             kids = [c.text for c in results if c.parent == r.id]
             results[k] = judge.judge(r, record, subcriteria=kids)
     return verdict_of(m.trial, m.title, results).model_copy(update={"score": m.score})

@@ -12,7 +12,7 @@ from trialscout.geo import Place
 from trialscout.patients import Patient
 from trialscout.store import Filters, get_trial, search
 
-from .evaluate import match_criteria
+from .evaluate import match_criteria, top_level
 from .model import TrialMatch
 
 __all__ = ["Candidates", "match_patient", "patient_query", "rank_key"]
@@ -75,5 +75,5 @@ def rank_key(m: TrialMatch) -> tuple:
 
 
 def _open_share(m: TrialMatch) -> float:
-    top = [c for c in m.criteria if c.parent is None]
+    top = top_level(m.criteria)
     return sum(c.state == "unknown" for c in top) / len(top) if top else 1.0
