@@ -313,3 +313,17 @@ def test_labels_in_a_flat_list_and_upper_case_headings_ask_nothing():
                            "INCLUSION OF PREGNANT WOMEN:\n\nThe majority of patients are women.\n")
     heads = [c for c in items if c.role == "heading"]
     assert [c.text for c in heads] == ["Rash:", "INCLUSION OF PREGNANT WOMEN:"] and not any(c.facts for c in heads)
+
+
+def test_other_malignancy_treatment_indications_and_run_together_labels():
+    assert [(f.concept, f.qualifier) for f in _one("No other prior malignancy except carcinoma in situ of the cervix").facts] \
+        == [("malignancy", "other")]
+    # The cancer is what the chemotherapy was for, not a second requirement.
+    assert [(f.concept, f.negated, f.qualifier) for f in _one("No prior chemotherapy for breast cancer").facts] \
+        == [("chemotherapy", True, "indication")]
+    assert _one("No prior therapy for cervical cancer").facts == ()
+    # ... but therapy for an infection says the patient had the infection.
+    assert [f.concept for f in _one("Acute therapy for an opportunistic infection within 14 days", "exclusion").facts] \
+        == ["opportunistic infection"]
+    run_together = _one("Biologic therapy: Not specified Chemotherapy: Not specified Radiotherapy: No prior pelvic irradiation")
+    assert [(f.concept, f.negated) for f in run_together.facts] == [("radiotherapy", True)]

@@ -152,6 +152,19 @@ def test_a_qualified_condition_needs_the_qualifier_in_the_record():
     assert match_criteria("T", criteria, said, TODAY).verdict == "ineligible"
 
 
+def test_what_a_record_cannot_settle_stays_unknown():
+    criteria = parse_criteria("Exclusion Criteria:\n* Other active malignancy\n* Y component in peripheral karyotype\n"
+                              "Inclusion Criteria:\n* No prior chemotherapy for breast cancer\n")
+    patient = Patient(age_years=50, facts=[fact(kind="condition", concept="breast cancer"),
+                                           fact(kind="procedure", concept="genetic testing", text="karyotype"),
+                                           fact(kind="drug", concept="doxorubicin")])
+    states = {c.text: (c.state, c.reason) for c in match_criteria("T", criteria, patient, TODAY).criteria}
+    assert all(state == "unknown" for state, _ in states.values()), states
+    assert "may be the disease this trial is for" in states["Other active malignancy"][1]
+    assert "what it showed" in states["Y component in peripheral karyotype"][1]
+    assert "what it was given for" in states["No prior chemotherapy for breast cancer"][1]
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -77,7 +77,7 @@ _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|sc
 # sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
 _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced)\s+")
+                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|other|another|additional|second)\s+")
 _SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
 _SEVERITY_INSIDE = re.compile(_SEVERE_WORDS, re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
@@ -282,7 +282,10 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
     found = [replace(m, negated=True) if m.kind == "condition" and not m.negated
              and _NEG_TEST_BEFORE.search(text, max(0, m.start - 12), m.start) and _TEST_AFTER.match(text, m.end)
              else m for m in found]
+    found = _without_labels(text, found)
     main = [m for m in found if not any(s <= m.start < e for s, e in exceptions)]
+    indicated = _indications(text, main)
+    main = [m for m in main if m not in indicated.values()]
     excepted = [m for m in found if m not in main]
     owned: dict[int, list[Threshold]] = {i: [] for i in range(len(main))}
     measurable = [i for i, m in enumerate(main) if m.kind in _MEASURABLE]
@@ -334,17 +337,59 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
             th = tuple(_normalized(t, concept.data["unit"], concept.data.get("molar_mass")) for t in th)
         qualifier = (_SEVERITY_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
                      ) if m.kind == "condition" else None
+        qualifier = _qualifier_name(qualifier.group("q")) if qualifier else (
+            "indication" if m.start in indicated else None)
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
             historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change,
-            qualifier=_qualifier_name(qualifier.group("q")) if qualifier else None))
+            qualifier=qualifier))
     return facts
 
 
 def _qualifier_name(words: str) -> str:
     low = " ".join(words.lower().replace("-", " ").split())
-    return "uncontrolled" if "controlled" in low else low
+    return "uncontrolled" if "controlled" in low else ("other" if low in ("another", "additional", "second") else low)
+
+
+# "Biologic therapy: Not specified Chemotherapy: Not specified ..." (labels run together on one line), or
+# "Radiotherapy: No prior pelvic irradiation": a label says nothing itself.
+_LABEL_COLON = re.compile(r"\s*:\s*(?P<placeholder>not\s+specified|none\b|n/?a\b|unspecified|no\s+restrictions?|"
+                          r"(?:prior\s+|concurrent\s+)?\w*\s*(?:allowed|permitted)|see\b)?", re.I)
+
+
+def _without_labels(text: str, found: list[Mention]) -> list[Mention]:
+    out = []
+    for m in found:
+        colon = _LABEL_COLON.match(text, m.end) if m.kind in _LABEL_KINDS else None
+        if colon and ":" in colon.group() and (colon.group("placeholder") or any(
+                o.start >= colon.end() and o.kind == m.kind and o.concept == m.concept for o in found)):
+            continue
+        out.append(m)
+    return out
+
+
+# "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for, not a second
+# requirement, and the record rarely says what a treatment was given for.
+_FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
+                  r"(?:[a-z-]+\s+){0,2}$", re.I)
+
+
+_TREATED_FOR = re.compile(r"\b(?:therap(?:y|ies)|treatments?|surgery|irradiation|radiation|regimens?)\s+"
+                          r"(?:given\s+)?for\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?(?:[a-z-]+\s+){0,2}$",
+                          re.I)
+
+
+def _indications(text: str, found: list[Mention]) -> dict[int, Mention]:
+    """{start of the treatment mention: the condition it was for}; a treatment the lexicon doesn't
+    name ("prior therapy for cervical cancer") is keyed by -1 - the condition's start."""
+    # Only under a negation ("no prior therapy for cervical cancer"): there the condition is usually the
+    # trial's own. "Acute therapy for an opportunistic infection" does say the patient has the infection.
+    out = {a.start: b for a, b in zip(found, found[1:]) if b.kind == "condition" and b.negated
+           and a.kind in _EXPOSURES and _FOR.match(text, a.end, b.start)}
+    out.update({-1 - m.start: m for m in found if m.kind == "condition" and m.negated and m not in out.values()
+                and _TREATED_FOR.search(text, max(0, m.start - 60), m.start)})
+    return out
 
 
 def _modality(text: str, m: Mention, found: list[Mention]) -> bool:

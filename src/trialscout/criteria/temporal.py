@@ -41,7 +41,7 @@ _PATTERNS = [
     (rf"\b(?:more\s+than|greater\s+than|over|>|at\s+least|>=|≥)\s*{_SPAN}\s+(?:since|from|after|before|prior\s+to)\b"
      rf"{_ANCHOR}", "at_least"),
     # "less than 4 weeks since prior chemotherapy": it happened within that span
-    (rf"(?:\b(?:less\s+than|fewer\s+than|under)|<=|<|≤)\s*{_SPAN}\s+since\b{_ANCHOR}", "within"),
+    (rf"(?:\b(?:less\s+than|fewer\s+than|under)|<=|<|≤)\s*{_SPAN}\s+(?:since|after)\b{_ANCHOR}", "within"),
     # "at least 28 days must have elapsed since prior surgery"
     (rf"\b(?:(?:at\s+least|more\s+than|a\s+minimum\s+of|>=|≥|>)\s*)?{_SPAN}\s+(?:must\s+have\s+|should\s+have\s+|"
      rf"have\s+|has\s+)?(?:elapsed|passed)\s+(?:since|from|after)\b{_ANCHOR}", "at_least"),

@@ -166,6 +166,16 @@ _ADULT_HABITS = ("tobacco use", "alcohol use", "substance use disorder", "illici
 _HABIT_AGE = 10
 
 
+# Qualifiers no record can settle: "no OTHER malignancy" (the patient's may be the one the trial is for),
+# "chemotherapy for breast cancer" (records rarely say what a treatment was given for).
+_UNCHECKABLE = {"other": "it may be the disease this trial is for", "indication": "not what it was given for"}
+
+
+def _diagnostic(concept: str | None) -> bool:
+    c = lexicon().get("procedure", concept) if concept else None
+    return bool(c and c.data.get("diagnostic"))
+
+
 _UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|refractory)", re.I)
 
 
@@ -191,8 +201,12 @@ def _presence(kinds: tuple[str, ...]):
         windows = [(p, _in_window(fact, p, as_of)) for p in positive]
         if any(inside for _, inside in windows):
             hit = [p for p, inside in windows if inside]
+            if fact.qualifier in _UNCHECKABLE:
+                return Finding(None, f"{fact.concept}: {hit[0].text} recorded, but {_UNCHECKABLE[fact.qualifier]}", hit)
             if fact.qualifier and not any(_says(p, fact.qualifier) for p in hit):
                 return Finding(None, f"{fact.concept}: recorded, but not whether {fact.qualifier}", hit)
+            if fact.kind == "procedure" and not fact.window and _diagnostic(fact.concept):
+                return Finding(None, f"{fact.concept}: done, but the record does not say what it showed", hit)
             return Finding(True, f"{fact.concept}: {hit[0].text}", hit)
         if any(inside is None for _, inside in windows):
             return Finding(None, f"{fact.concept}: recorded, but not when", [p for p, i in windows if i is None])
