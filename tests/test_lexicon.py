@@ -25,7 +25,8 @@ SCHEMA = {
     "vaccines": {"name": (str,), "synonyms": (list,), "live": (bool, type(None))},
     "devices": {"name": (str,), "synonyms": (list,)},
 }
-OPTIONAL = {"scores": {"unit": (str,), "scales": (list,)}, "procedures": {"diagnostic": (bool,)}}
+OPTIONAL = {"scores": {"unit": (str,), "scales": (list,)}, "procedures": {"diagnostic": (bool,)},
+            "labs": {"plausible": (list,)}}
 
 LOINC = re.compile(r"^\d{1,6}-\d$")
 ATC = re.compile(r"^[A-Z]\d\d[A-Z]{2}\d\d$|^[A-Z]\d\d[A-Z]{2}$")

@@ -165,6 +165,16 @@ def test_what_a_record_cannot_settle_stays_unknown():
     assert "what it was given for" in states["No prior chemotherapy for breast cancer"][1]
 
 
+def test_an_implausible_value_is_not_used():
+    # TREC 2021 topic 54 writes "Plt: 300000/ml": per mL that is 0.3 x10^9/L, which no living patient has.
+    criteria = parse_criteria("Exclusion Criteria:\n* Platelet count less than 80,000/mm3\n")
+    typo = Patient(age_years=40, facts=[fact(kind="lab", concept="platelet count", text="Plt", value=300000, unit="/ml")])
+    m = match_criteria("T", criteria, typo, TODAY)
+    assert m.criteria[0].state == "unknown" and "not a plausible platelet count" in m.criteria[0].reason
+    read = Patient(age_years=40, facts=[fact(kind="lab", concept="platelet count", text="Plt", value=300000, unit="/uL")])
+    assert match_criteria("T", criteria, read, TODAY).criteria[0].state == "not_met"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -77,7 +77,7 @@ _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|sc
 # sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
 _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|other|another|additional|second)\s+")
+                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|other|another|additional|second|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
 _SEVERITY_INSIDE = re.compile(_SEVERE_WORDS, re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
@@ -349,7 +349,11 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
 
 def _qualifier_name(words: str) -> str:
     low = " ".join(words.lower().replace("-", " ").split())
-    return "uncontrolled" if "controlled" in low else ("other" if low in ("another", "additional", "second") else low)
+    if "controlled" in low:
+        return "uncontrolled"
+    if low.endswith(" of"):  # "symptoms of cardiac disease": a diagnosis alone doesn't say it has any
+        return "symptomatic"
+    return "other" if low in ("another", "additional", "second") else low
 
 
 # "Biologic therapy: Not specified Chemotherapy: Not specified ..." (labels run together on one line), or

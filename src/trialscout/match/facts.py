@@ -242,6 +242,9 @@ def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
         value = _in_unit(latest, t)
         if value is None:
             return Finding(None, f"{latest.text}: unit {latest.unit!r} not comparable with {t.unit!r}", [latest])
+        if not _plausible(latest):
+            return Finding(None, f"{latest.text}: {latest.value:g} {latest.unit or ''} is not a plausible "
+                                 f"{fact.concept}; check the unit", [latest])
         if t.scale_max and latest.scale_max and t.scale_max != latest.scale_max:
             return Finding(None, f"{fact.concept} scored on /{latest.scale_max:g}, limit on /{t.scale_max:g}",
                            [latest])
@@ -257,6 +260,19 @@ def _limit(t: Threshold) -> Threshold:
     if t.norm_value is None:
         return t
     return t.model_copy(update={"value": t.norm_value, "high": t.norm_high, "unit": t.norm_unit})
+
+
+def _plausible(p: PatientFact) -> bool:
+    """A value a living patient can have once in the lab's own unit (lexicon `plausible`)."""
+    concept = lexicon().get(p.kind, p.concept or "")
+    bounds, unit = (concept.data.get("plausible"), concept.data.get("unit")) if concept else (None, None)
+    if not bounds or not unit or p.value is None or p.unit is None:
+        return True
+    try:
+        value = convert(p.value, p.unit, unit, concept.data.get("molar_mass"))
+    except (UnitError, ValueError):
+        return True  # incomparable units are reported where the limit is compared
+    return bounds[0] <= value <= bounds[1]
 
 
 def _in_unit(p: PatientFact, t: Threshold) -> float | None:
