@@ -327,3 +327,10 @@ def test_other_malignancy_treatment_indications_and_run_together_labels():
         == ["opportunistic infection"]
     run_together = _one("Biologic therapy: Not specified Chemotherapy: Not specified Radiotherapy: No prior pelvic irradiation")
     assert [(f.concept, f.negated) for f in run_together.facts] == [("radiotherapy", True)]
+
+
+def test_drugs_a_patient_reacts_to_are_allergies_not_exposures():
+    c = _one("Patients with known hypersensitivity to penicillins, cephalosporins, cefoperazone or to sulbactam.",
+             "exclusion")
+    assert [(f.concept, f.qualifier) for f in c.facts] == [("beta-lactam antibiotic", "allergy")]
+    assert [f.qualifier for f in _one("Contraindication to heparin", "exclusion").facts] == ["contraindication"]

@@ -175,6 +175,14 @@ def test_an_implausible_value_is_not_used():
     assert match_criteria("T", criteria, read, TODAY).criteria[0].state == "not_met"
 
 
+def test_an_allergy_criterion_reads_allergies_not_medications():
+    criteria = parse_criteria("Exclusion Criteria:\n* Known hypersensitivity to penicillins or cephalosporins\n")
+    taking = Patient(age_years=40, facts=[fact(kind="drug", concept="ceftriaxone")])
+    assert match_criteria("T", criteria, taking, TODAY).criteria[0].state == "unknown"
+    allergic = Patient(age_years=40, facts=[fact(kind="allergy", concept="amoxicillin")])
+    assert match_criteria("T", criteria, allergic, TODAY).verdict == "ineligible"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

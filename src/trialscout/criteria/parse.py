@@ -338,13 +338,29 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         qualifier = (_SEVERITY_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
                      ) if m.kind == "condition" else None
         qualifier = _qualifier_name(qualifier.group("q")) if qualifier else (
-            "indication" if m.start in indicated else None)
+            "indication" if m.start in indicated else _reaction(text, m, clause))
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
             historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change,
             qualifier=qualifier))
+    if any(f.qualifier == "allergy" for f in facts):
+        # "hypersensitivity to penicillins" names its drugs: the bare "hypersensitivity" would count any allergy
+        facts = [f for f in facts if not (f.kind == "condition" and f.concept in ("allergy", "drug allergy"))]
     return facts
+
+
+# "Known hypersensitivity to penicillins, cephalosporins or sulbactam": the drugs are what the patient
+# reacts to, not something taken; "contraindication to heparin" likewise.
+_REACTION = re.compile(r"\b(?P<q>hypersensitiv\w*|allerg\w*|intoleran\w*|anaphyla\w*|contraindicat\w*)"
+                       r"(?:\s+reactions?)?\s+(?:to|with|against|of)\b[^.;]*$", re.I)
+
+
+def _reaction(text: str, m: Mention, clause: tuple[int, int]) -> str | None:
+    if m.kind not in ("drug", "drug_class", "vaccine"):
+        return None
+    r = _REACTION.search(text, max(clause[0], m.start - 120), m.start)
+    return None if r is None else ("contraindication" if r.group("q").lower().startswith("contra") else "allergy")
 
 
 def _qualifier_name(words: str) -> str:

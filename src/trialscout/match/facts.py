@@ -48,7 +48,7 @@ def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool 
     it only as absence, so it settles a required absence ("no history of X", "never received X") and
     leaves a required presence unknown (inclusions). ``close_values=False`` keeps an unmentioned lab or
     score unknown: a summary's silence says a condition is absent, not what a value would measure."""
-    check = _CHECKS.get(fact.kind, _unknown)
+    check = _allergic if fact.qualifier == "allergy" else _CHECKS.get(fact.kind, _unknown)
     found = check(fact, patient, as_of)
     if fact.negated and found.value in (True, False):
         found = Finding(not found.value, f"not: {found.reason}", found.evidence)
@@ -62,6 +62,17 @@ def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool 
         # use heparin" with no heparin in the record is not a reason to exclude).
         found = Finding(False, f"{fact.concept or fact.text}: not mentioned, taken as absent")
     return found
+
+
+def _allergic(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    """"Hypersensitivity to penicillins": the record's allergies decide, not whether the drug was taken."""
+    facts = _relevant(fact, patient, ("allergy",))
+    positive = [p for p in facts if not p.negated]
+    if positive:
+        return Finding(True, f"allergy to {fact.concept}: {positive[0].text}", positive)
+    if facts:
+        return Finding(False, f"allergy to {fact.concept}: stated absent", facts)
+    return Finding(None, f"allergy to {fact.concept}: not in the record")
 
 
 def _unknown(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
@@ -168,7 +179,8 @@ _HABIT_AGE = 10
 
 # Qualifiers no record can settle: "no OTHER malignancy" (the patient's may be the one the trial is for),
 # "chemotherapy for breast cancer" (records rarely say what a treatment was given for).
-_UNCHECKABLE = {"other": "it may be the disease this trial is for", "indication": "not what it was given for"}
+_UNCHECKABLE = {"other": "it may be the disease this trial is for", "indication": "not what it was given for",
+                "contraindication": "not whether it is contraindicated"}
 
 
 def _diagnostic(concept: str | None) -> bool:
