@@ -334,3 +334,12 @@ def test_drugs_a_patient_reacts_to_are_allergies_not_exposures():
              "exclusion")
     assert [(f.concept, f.qualifier) for f in c.facts] == [("beta-lactam antibiotic", "allergy")]
     assert [f.qualifier for f in _one("Contraindication to heparin", "exclusion").facts] == ["contraindication"]
+
+
+def test_caps_on_exposure_and_other_studies_topics_are_not_requirements():
+    # A cap is met by no exposure at all, and "no greater than" is a comparison, not a negation.
+    assert _one("No more than 2 prior chemotherapy regimens").facts == ()
+    assert _one("No greater than 18 months of prior alkylator exposure").facts == ()
+    assert [(f.concept, f.thresholds[0].op) for f in _one("Prednisone no more than 10 mg/day").facts] == [("prednisone", "<=")]
+    c = _one("Participation in another clinical trial in the COPD Clinical Research Network", "exclusion")
+    assert [f.concept for f in c.facts] == ["clinical trial participation"]

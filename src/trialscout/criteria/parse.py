@@ -325,6 +325,10 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         concept = lex.get(m.kind, m.concept)
         window = (next((w for w in windows if m.end <= w.start < clause[1]), None)
                   or next((w for w in reversed(windows) if clause[0] <= w.start and w.end <= m.start), None))
+        if m.kind == "condition" and _STUDY_OF.search(text, clause[0], m.start):
+            continue  # "another clinical trial in the COPD network": the other study's topic, not the patient's
+        if m.kind in _EXPOSURES and not th and window is None and _UPPER_BOUND.search(text, clause[0], m.start):
+            continue  # "no more than 2 prior chemotherapy regimens": a cap that no exposure at all also meets
         key = (m.kind, m.concept, m.negated, m.historical, m.hypothetical, m.family)
         if not th and window is None and key in seen:
             continue  # "cystic fibrosis (CF) ... manifestation of CF": one fact is enough
@@ -361,6 +365,12 @@ def _reaction(text: str, m: Mention, clause: tuple[int, int]) -> str | None:
         return None
     r = _REACTION.search(text, max(clause[0], m.start - 120), m.start)
     return None if r is None else ("contraindication" if r.group("q").lower().startswith("contra") else "allergy")
+
+
+_STUDY_OF = re.compile(r"\b(?:trials?|study|studies|network|registry)\s+(?:[\w-]+\s+){0,3}?(?:of|in|for|on)\s+"
+                       r"(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+_UPPER_BOUND = re.compile(r"\b(?:no|not)\s+(?:more|greater|longer)\s+than\b|\bat\s+most\b|\bmaximum\s+(?:of\s+)?\d|"
+                          r"\bup\s+to\s+\d|\b(?:fewer|less)\s+than\s+\d|[<≤]\s*\d", re.I)
 
 
 def _qualifier_name(words: str) -> str:
