@@ -343,3 +343,16 @@ def test_caps_on_exposure_and_other_studies_topics_are_not_requirements():
     assert [(f.concept, f.thresholds[0].op) for f in _one("Prednisone no more than 10 mg/day").facts] == [("prednisone", "<=")]
     c = _one("Participation in another clinical trial in the COPD Clinical Research Network", "exclusion")
     assert [f.concept for f in c.facts] == ["clinical trial participation"]
+
+
+def test_qualifiers_spread_over_lists_and_follow_conditions():
+    # NCT07012057 (a dermatomyositis seed trial): "uncontrolled" covers every disease of the list.
+    c = _one("Current or recent history of uncontrolled renal, hepatic, hematological, gastrointestinal, metabolic, "
+             "endocrine, pulmonary, cardiac, or neurological disease.", "exclusion")
+    assert c.facts and all(f.qualifier == "uncontrolled" for f in c.facts)
+    c = _one("Hypertension that can not be well controlled through antihypertensive drugs", "exclusion")
+    assert (c.facts[0].concept, c.facts[0].qualifier) == ("hypertension", "uncontrolled")
+    assert _one("Patients in second remission of acute myeloid leukemia").facts[0].qualifier is None
+    c = _one("Has unresolved toxicities from previous anticancer therapy;", "exclusion")
+    assert [f.qualifier for f in c.facts] == ["aftermath"]
+    assert _one("Patients with active sarcoidosis requiring corticosteroids", "exclusion").logic == "all"

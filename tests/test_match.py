@@ -183,6 +183,18 @@ def test_an_allergy_criterion_reads_allergies_not_medications():
     assert match_criteria("T", criteria, allergic, TODAY).verdict == "ineligible"
 
 
+def test_low_dose_methotrexate_is_not_chemotherapy():
+    criteria = parse_criteria("Inclusion Criteria:\n* No prior chemotherapy\n* No prior immunosuppressants\n")
+    low = Patient(age_years=50, facts=[fact(kind="drug", concept="methotrexate", value=15, unit="mg", frequency="weekly")])
+    states = [c.state for c in match_criteria("T", criteria, low, TODAY).criteria]
+    assert states == ["unknown", "not_met"]  # not chemotherapy (silence on the rest), but an immunosuppressant
+    high = Patient(age_years=50, facts=[fact(kind="drug", concept="methotrexate", value=1000, unit="mg", frequency="weekly")])
+    assert match_criteria("T", criteria, high, TODAY).criteria[0].state == "not_met"
+    no_dose = Patient(age_years=50, facts=[fact(kind="drug", concept="methotrexate")])
+    m = match_criteria("T", criteria, no_dose, TODAY)
+    assert m.criteria[0].state == "unknown" and "dose the record does not give" in m.criteria[0].reason
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -46,6 +46,8 @@ _ANY_OF = re.compile(r"\b(?:(?:any|at\s+least)\s+(?P<n>one|1|two|2|three|3)\s+(?
                      r"(?:\(1\)\s+)?of|either(?:\s+of)?|one\s+or\s+more\s+of)\s+the\s+following", re.I)
 _TOGETHER = re.compile(r"\b(?:in\s+combination\s+with|combined\s+with|together\s+with|along\s+with|accompanied\s+by|"
                        r"in\s+conjunction\s+with|in\s+addition\s+to)\b", re.I)
+# "sarcoidosis requiring corticosteroids": a condition and its treatment, both or neither
+_NEEDS = re.compile(r"\b(?:requir(?:ing|ed|es)|treated\s+with|managed\s+with)\b", re.I)
 # "a traumatic cause of dyspnea", "hospitalization due to heart failure": one finding because of the other
 _CAUSE = re.compile(r"\b(?:cause\s+of|caused\s+by|due\s+to|secondary\s+to|resulting\s+from|because\s+of)\b", re.I)
 _POPULATION = {"pregnancy", "breastfeeding", "sex", "age", "contraception"}
@@ -77,9 +79,19 @@ _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|sc
 # sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
 _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|other|another|additional|second|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
+                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
-_SEVERITY_INSIDE = re.compile(_SEVERE_WORDS, re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
+# ... and over a whole list: "uncontrolled renal, hepatic, hematological, ..., or cardiac disease".
+_SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe|clinically\s+significant|significant|"
+                            r"unstable|decompensated|serious)\s+(?=[^.;]*(?:,|\bor\b|\band\b))"
+                            r"(?:[a-z/-]+,?\s+){1,12}$", re.I)
+# "Hypertension that can not be well controlled through antihypertensive drugs"
+_UNCONTROLLED_AFTER = re.compile(r"\s*,?\s*(?:that|which)?\s*(?:is|are|can|could)?\s*(?:not|n't|cannot|can\s+not)\s+"
+                                 r"(?:be\s+)?(?:well\s+|adequately\s+|sufficiently\s+)?controlled", re.I)
+_SEVERITY_INSIDE = re.compile(_SEVERE_WORDS + r"|(?P<o>other|another|additional|second)\s+", re.I)
+# "no other (prior) malignancy", "second primary cancer" (not "second remission of AML")
+_OTHER = re.compile(r"\b(?P<q>other|another|additional|second)\s+(?:(?:prior|previous|active|concurrent|current|primary|"
+                    r"invasive|known|serious|significant|major|chronic|malignant)\s+){0,2}$", re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
@@ -340,8 +352,11 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         if concept and concept.data.get("unit"):
             th = tuple(_normalized(t, concept.data["unit"], concept.data.get("molar_mass")) for t in th)
         qualifier = (_SEVERITY_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
-                     ) if m.kind == "condition" else None
-        qualifier = _qualifier_name(qualifier.group("q")) if qualifier else (
+                     or _OTHER.search(text, max(0, m.start - 50), m.start)
+                     or _SEVERITY_LIST.search(text, max(clause[0], m.start - 200), m.start)
+                     or _UNCONTROLLED_AFTER.match(text, m.end)) if m.kind == "condition" else None
+        qualifier = _qualifier_name(next((g for g in qualifier.groupdict().values() if g), "uncontrolled")) \
+            if qualifier else (
             "indication" if m.start in indicated else _reaction(text, m, clause))
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
@@ -360,10 +375,18 @@ _REACTION = re.compile(r"\b(?P<q>hypersensitiv\w*|allerg\w*|intoleran\w*|anaphyl
                        r"(?:\s+reactions?)?\s+(?:to|with|against|of)\b[^.;]*$", re.I)
 
 
+# "Unresolved toxicities from previous anticancer therapy": what the treatment left behind is asked about.
+_AFTERMATH = re.compile(r"\b(?:toxicit\w*|adverse\s+(?:events?|reactions?|effects?)|side[\s-]+effects?|complications?)\s+"
+                        r"(?:from|of|due\s+to|related\s+to|associated\s+with|attributed\s+to|caused\s+by)\b[^.;]*$", re.I)
+
+
 def _reaction(text: str, m: Mention, clause: tuple[int, int]) -> str | None:
-    if m.kind not in ("drug", "drug_class", "vaccine"):
+    if m.kind not in _EXPOSURES:
         return None
-    r = _REACTION.search(text, max(clause[0], m.start - 120), m.start)
+    start = max(clause[0], m.start - 120)
+    if _AFTERMATH.search(text, start, m.start):
+        return "aftermath"
+    r = _REACTION.search(text, start, m.start) if m.kind != "procedure" else None
     return None if r is None else ("contraindication" if r.group("q").lower().startswith("contra") else "allergy")
 
 
@@ -491,7 +514,8 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
         # "chest pain in combination with positive tests for ischemia": both together, not either one;
         # "pregnant women affected by thalassemia": the population and its condition together.
         # A sex named with one other finding is the population it applies to ("women who don't speak French").
-        together = bool(_TOGETHER.search(text)) or (len(facts) == 2 and bool(_CAUSE.search(text))) or (
+        together = bool(_TOGETHER.search(text)) or (len(facts) == 2 and bool(_CAUSE.search(text) or (
+            facts[0].kind == "condition" and facts[1].kind in _EXPOSURES and _NEEDS.search(text)))) or (
             len(facts) == 2 and facts[0].kind in ("pregnancy", "sex") and facts[1].kind not in ("pregnancy", "sex")
             and (facts[0].kind == "sex" or bool(_QUALIFIED.match(text))) and facts[1].kind not in _POPULATION - {"age"})
         return ("all" if together else "any"), min_count

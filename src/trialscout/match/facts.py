@@ -180,7 +180,30 @@ _HABIT_AGE = 10
 # Qualifiers no record can settle: "no OTHER malignancy" (the patient's may be the one the trial is for),
 # "chemotherapy for breast cancer" (records rarely say what a treatment was given for).
 _UNCHECKABLE = {"other": "it may be the disease this trial is for", "indication": "not what it was given for",
-                "contraindication": "not whether it is contraindicated"}
+                "contraindication": "not whether it is contraindicated",
+                "aftermath": "not whether it left the effects asked about"}
+
+
+def _in_class_at_dose(general: str | None, p: PatientFact) -> bool | None:
+    """Whether the patient's drug falls under ``general`` at its dose: some drugs belong to a class only
+    above a weekly dose (lexicon `class_min_weekly_mg`: methotrexate at 15 mg a week for myositis is
+    not chemotherapy). None when that turns on a dose the record doesn't give."""
+    lex = lexicon()
+    drug = lex.get("drug", p.concept or "")
+    gates = drug.data.get("class_min_weekly_mg") if drug else None
+    if not gates or general is None or general == p.concept:
+        return True
+    if any(lex.covers(general, cls) for cls in drug.data.get("classes", ()) if cls not in gates):
+        return True  # it belongs through a class that no dose decides
+    limits = [mg for cls, mg in gates.items() if lex.covers(general, cls)]
+    dose = _daily_dose(p)
+    if not limits or dose is None:
+        return True if not limits else None
+    try:
+        weekly = convert(dose[0], dose[1], "mg/day") * 7
+    except (UnitError, ValueError):
+        return None
+    return weekly > min(limits)
 
 
 def _diagnostic(concept: str | None) -> bool:
@@ -207,12 +230,16 @@ def _presence(kinds: tuple[str, ...]):
             return Finding(NA, f"{fact.concept} does not apply to a {age:g}-year-old")
         if fact.kind == "condition" and not fact.window and not fact.thresholds:
             facts += _implied(fact, patient)
+        in_class = {id(p): _in_class_at_dose(fact.concept, p) for p in facts if p.kind == "drug" and not p.negated}
+        facts = [p for p in facts if in_class.get(id(p)) is not False]
         positive = [p for p in facts if not p.negated]
         if fact.kind == "condition" and fact.thresholds:  # "grade 3 or worse": severity is rarely recorded
             return Finding(None, f"severity of {fact.concept} not known", positive)
         windows = [(p, _in_window(fact, p, as_of)) for p in positive]
         if any(inside for _, inside in windows):
             hit = [p for p, inside in windows if inside]
+            if all(in_class.get(id(p)) is None and id(p) in in_class for p in hit):
+                return Finding(None, f"{fact.concept}: {hit[0].text}, at a dose the record does not give", hit)
             if fact.qualifier in _UNCHECKABLE:
                 return Finding(None, f"{fact.concept}: {hit[0].text} recorded, but {_UNCHECKABLE[fact.qualifier]}", hit)
             if fact.qualifier and not any(_says(p, fact.qualifier) for p in hit):
