@@ -356,3 +356,10 @@ def test_qualifiers_spread_over_lists_and_follow_conditions():
     c = _one("Has unresolved toxicities from previous anticancer therapy;", "exclusion")
     assert [f.qualifier for f in c.facts] == ["aftermath"]
     assert _one("Patients with active sarcoidosis requiring corticosteroids", "exclusion").logic == "all"
+
+
+def test_a_treatment_qualifying_a_list_of_conditions_does_not_stand_alone():
+    c = _one("Has a history of non-infectious ILD/pneumonitis that required steroids, or has current ILD/pneumonitis;",
+             "exclusion")
+    assert {f.kind for f in c.facts} == {"condition"}
+    assert [f.qualifier for f in _one("Patients with secondary hypertension", "exclusion").facts] == ["secondary"]

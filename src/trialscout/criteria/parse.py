@@ -79,7 +79,7 @@ _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|sc
 # sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
 _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
+                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
 # ... and over a whole list: "uncontrolled renal, hepatic, hematological, ..., or cardiac disease".
 _SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe|clinically\s+significant|significant|"
@@ -363,6 +363,10 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
             historical=m.historical, hypothetical=m.hypothetical, family=m.family, dose_change=dose_change,
             qualifier=qualifier))
+    if sum(f.kind == "condition" for f in facts) >= 2:
+        # "ILD/pneumonitis that required steroids, or current ILD": the steroids only qualify the conditions;
+        # on their own in an any-of list they would exclude everyone taking them.
+        facts = [f for f in facts if not (f.kind in _EXPOSURES and _NEEDS.search(text, max(0, f.start - 25), f.start))]
     if any(f.qualifier == "allergy" for f in facts):
         # "hypersensitivity to penicillins" names its drugs: the bare "hypersensitivity" would count any allergy
         facts = [f for f in facts if not (f.kind == "condition" and f.concept in ("allergy", "drug allergy"))]
