@@ -26,7 +26,7 @@ SCHEMA = {
     "devices": {"name": (str,), "synonyms": (list,)},
 }
 OPTIONAL = {"scores": {"unit": (str,), "scales": (list,)}, "procedures": {"diagnostic": (bool,)},
-            "labs": {"plausible": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)}}
+            "labs": {"plausible": (list,), "unitless": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)}}
 
 LOINC = re.compile(r"^\d{1,6}-\d$")
 ATC = re.compile(r"^[A-Z]\d\d[A-Z]{2}\d\d$|^[A-Z]\d\d[A-Z]{2}$")

@@ -195,6 +195,19 @@ def test_low_dose_methotrexate_is_not_chemotherapy():
     assert m.criteria[0].state == "unknown" and "dose the record does not give" in m.criteria[0].reason
 
 
+def test_a_limit_without_a_unit_is_read_in_the_unit_its_number_fits():
+    # TREC topic 54 against NCT00005007: "White blood cell count less than 4,000/mm cubed" (the unit is not
+    # read) used to compare 8 (x10^9/L) with 4000 and exclude.
+    patient = Patient(age_years=50, facts=[fact(kind="lab", concept="white blood cell count", value=8, unit="1e9/L"),
+                                           fact(kind="lab", concept="absolute neutrophil count", value=0.9, unit="1e9/L")])
+    states = {}
+    for text in ("WBC < 4000", "WBC < 4", "ANC >= 1500", "ANC >= 1.5", "ANC >= 150000000"):
+        m = match_criteria("T", parse_criteria("Exclusion Criteria:\n* " + text + "\n"), patient, TODAY)
+        states[text] = m.criteria[0].state
+    assert states == {"WBC < 4000": "not_met", "WBC < 4": "not_met", "ANC >= 1500": "not_met", "ANC >= 1.5": "not_met",
+                      "ANC >= 150000000": "unknown"}
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -278,6 +278,10 @@ def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
         if t.relative_to:
             return Finding(None, f"limit is relative to the {t.relative_to}, which the record does not give",
                            [latest])
+        if t.unit is None and t.norm_unit is None:
+            t = _unitless(t, fact.concept)
+            if t is None:
+                return Finding(None, f"{fact.concept} limit has no unit and its number fits none", [latest])
         value = _in_unit(latest, t)
         if value is None:
             return Finding(None, f"{latest.text}: unit {latest.unit!r} not comparable with {t.unit!r}", [latest])
@@ -299,6 +303,24 @@ def _limit(t: Threshold) -> Threshold:
     if t.norm_value is None:
         return t
     return t.model_copy(update={"value": t.norm_value, "high": t.norm_high, "unit": t.norm_unit})
+
+
+def _unitless(t: Threshold, concept: str | None) -> Threshold | None:
+    """A lab limit written without a unit, given the unit its number is plausible in ("WBC < 4000" is per
+    uL, "WBC < 4" is x10^9/L); None when no unit makes it plausible. Labs without a `plausible` range
+    compare the bare numbers, as before."""
+    c = lexicon().get("lab", concept or "")
+    bounds, unit = (c.data.get("plausible"), c.data.get("unit")) if c else (None, None)
+    if not bounds or not unit:
+        return t
+    for guess in (unit, *c.data.get("unitless", ())):
+        try:
+            value = convert(t.value, guess, unit, c.data.get("molar_mass"))
+        except (UnitError, ValueError):
+            continue
+        if bounds[0] <= value <= bounds[1]:
+            return t.model_copy(update={"unit": guess})
+    return None
 
 
 def _plausible(p: PatientFact) -> bool:
