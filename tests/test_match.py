@@ -208,6 +208,16 @@ def test_a_limit_without_a_unit_is_read_in_the_unit_its_number_fits():
                       "ANC >= 150000000": "unknown"}
 
 
+def test_a_group_label_binds_only_its_members():
+    # NCT00005985: "Performance status: Age 65-70 years: Karnofsky 80-100%" asks nothing of a 44-year-old.
+    criteria = parse_criteria("Performance status:\n  -  Age 65-70 years:\n       -  Karnofsky 80-100%\n")
+    assert criteria[1].logic == "if"
+    young = match_criteria("T", criteria, Patient(age_years=44), TODAY)
+    assert young.criteria[0].state == "not_applicable" and young.verdict == "eligible"
+    older = match_criteria("T", criteria, Patient(age_years=67), TODAY)
+    assert older.criteria[0].state == "unknown" and older.verdict == "possibly_eligible"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -89,7 +89,7 @@ class Criterion(_Model):
     role: Literal["criterion", "heading", "note"] = "criterion"
     # How this criterion's facts combine ("all" must hold, "any" one suffices), and how many of its
     # children must hold: None means all, 1 for "any 1 of the following".
-    logic: Literal["all", "any"] = "all"
+    logic: Literal["all", "any", "if"] = "all"  # "if": the facts say whom the sub-items apply to
     min_count: int | None = None
     facts: tuple[Fact, ...] = ()
     # Meaningful words outside every fact's span: a high count means the facts are a partial reading.

@@ -192,6 +192,8 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
                                                          for w in _WORD.finditer(low))):
         role, facts = "heading", []
     logic, min_count = _logic(norm, section, facts)
+    if has_children and facts and norm.rstrip().endswith(":") and all(f.kind in ("age", "sex") for f in facts):
+        logic = "if"  # "Age 65-70 years:" over "Karnofsky 80-100%": a rule for that group only
     if not facts and role == "criterion":
         if _NOTE.match(norm):
             role = "note"

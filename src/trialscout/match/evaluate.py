@@ -107,8 +107,13 @@ def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
         # "women of childbearing age not using contraception", "female patients have adequate
         # birth control": the contraception asked for is that of women
         findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
-    own = _combine([found.value for _, found in findings], c.logic) if findings else None
-    if kids:
+    own = _combine([found.value for _, found in findings], "all" if c.logic == "if" else c.logic) if findings else None
+    if kids and c.logic == "if":
+        # The group's rule binds only its members: outside it nothing is asked; when membership is
+        # unknown, sub-items that hold settle it anyway.
+        kid = _at_least(c.min_count, kids)
+        own = NA if own is False else (kid if own is True or kid is True else None)
+    elif kids:
         kid = _at_least(c.min_count, kids)
         own = kid if not findings else _combine([own, kid], "all")
     partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
