@@ -20,6 +20,8 @@ from .lexicon import lexicon
 from .model import Criterion, Fact, Threshold, Window
 from .nlp import Mention, mentions
 from .numbers import normalize_text
+from .readings import (EXPOSURES, asks_nothing, condition_qualifier, exposure_qualifier, indications, is_label,
+                       permission, washout, without_labels)
 from .split import CriterionItem, split_criteria
 from .temporal import find_windows
 from .thresholds import Threshold as RawThreshold
@@ -62,12 +64,6 @@ _SCORE_VALUES = re.compile(
     re.I)
 # Tests and imaging named as the way something is found ("Chest radiography shows heart failure",
 # "nodule on a recent CT", "confirmed by biopsy"): the finding is the criterion, not having had the test.
-_MODALITIES = frozenset({
-    "magnetic resonance imaging", "computed tomography", "positron emission tomography", "ultrasound",
-    "echocardiography", "MUGA scan", "electrocardiogram", "ambulatory ECG monitoring", "chest X-ray", "bone scan",
-    "DEXA scan", "pulmonary function test", "electromyography", "nerve conduction study", "coronary angiography",
-    "bronchoscopy", "endoscopy", "colonoscopy", "sigmoidoscopy", "biopsy", "muscle biopsy", "skin biopsy",
-    "bone marrow biopsy", "liver biopsy", "kidney biopsy", "lung biopsy", "lumbar puncture", "genetic testing"})
 _MODALITY_BEFORE = re.compile(r"\b(?:on|by|at|via|using|from|in|per|with|as\s+(?:evaluated|assessed|seen|shown|measured|"
                               r"determined|documented|confirmed)\s+(?:by|on|with))\s+(?:a\s+|an\s+|the\s+)?"
                               r"(?:\w+\s+){0,2}$", re.I)
@@ -75,23 +71,6 @@ _MODALITY_AFTER = re.compile(r"^\W{0,3}(?:\w+\W+){0,1}(?:shows?|showing|shown|re
                              r"indicat\w*|suggest\w*|finding\w*|abnormalit\w*|evidence|confirm\w*|proven|documented)\b", re.I)
 _NEG_TEST_BEFORE = re.compile(r"\bnegative\s+$", re.I)
 _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|screen(?:ing)?|serology)\b", re.I)
-# A word before a condition that narrows it to what a bare diagnosis doesn't show; up to two words may
-# sit between ("severe chronic heart failure", "clinically significant cardiac disease") but no list break.
-_SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
-                 r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
-_SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
-# ... and over a whole list: "uncontrolled renal, hepatic, hematological, ..., or cardiac disease".
-_SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe|clinically\s+significant|significant|"
-                            r"unstable|decompensated|serious)\s+(?=[^.;]*(?:,|\bor\b|\band\b))"
-                            r"(?:[a-z/-]+,?\s+){1,12}$", re.I)
-# "Hypertension that can not be well controlled through antihypertensive drugs"
-_UNCONTROLLED_AFTER = re.compile(r"\s*,?\s*(?:that|which)?\s*(?:is|are|can|could)?\s*(?:not|n't|cannot|can\s+not)\s+"
-                                 r"(?:be\s+)?(?:well\s+|adequately\s+|sufficiently\s+)?controlled", re.I)
-_SEVERITY_INSIDE = re.compile(_SEVERE_WORDS + r"|(?P<o>other|another|additional|second)\s+", re.I)
-# "no other (prior) malignancy", "second primary cancer" (not "second remission of AML")
-_OTHER = re.compile(r"\b(?P<q>other|another|additional|second)\s+(?:(?:prior|previous|active|concurrent|current|primary|"
-                    r"invasive|known|serious|significant|major|chronic|malignant)\s+){0,2}$", re.I)  # the lexicon knows "uncontrolled hypertension" as one phrase
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3}
@@ -118,14 +97,7 @@ _HEADING = re.compile(r"^[^.;:]{1,80}:\s*$")
 _NOTE = re.compile(r"^\W*(?:not\s+specified|none|n/?a|not\s+applicable|see\s+(?:disease|patient|general|above|below|"
                    r"inclusion|exclusion)\b[^.]*|please\s+contact\s+(?:the\s+)?(?:site|study)[^.]*|"
                    r"(?:no\s+)?other\s+criteria|no\s+restrictions?|unspecified|see\s+text)\W*$", re.I)
-# "Prior radiotherapy allowed", "Concurrent bisphosphonates are permitted": says what does NOT exclude,
-# so its concepts are no requirement. With a condition attached ("allowed if completed 4 weeks ago",
-# "no more than 2 ... allowed") it is a rule this parser cannot state: left unparsed, never a requirement.
-_PERMISSIVE = re.compile(r"\b(?:allowed|permitted|acceptable|(?:is|are|remain)\s+eligible)\b", re.I)
-_NEGATION_CUE = re.compile(r"\b(?:no|not|never|none|without|cannot|n't|exclud\w*|prohibit\w*|unless)\b|n't\b", re.I)
-_SENTENCE_BREAK = re.compile(r"[.;]\s+\S")  # one permissive sentence in a longer criterion says less
-_CONDITIONAL = re.compile(r"\b(?:if|provided|as\s+long\s+as|only|must|but|except|other\s+than|after|more|less|least|"
-                          r"maximum|minimum|up\s+to|within|since|until|when|stable|[<>≤≥]|\d)", re.I)
+
 
 
 def parse_criteria(text: str | None) -> list[Criterion]:
@@ -175,21 +147,12 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
                   and not _inside(t, windows) and not _inside(t, [f for f in facts if f.kind == "age"])]
     low = norm.lower()
     exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
-    facts += [_washout(f, norm) for f in _concept_facts(norm, found, thresholds, windows, exceptions)]
+    facts += [washout(f, norm) for f in _concept_facts(norm, low, found, thresholds, windows, exceptions)]
     facts.sort(key=lambda f: f.start)
     role = "criterion"
-    if facts and _PERMISSIVE.search(norm) and not _NEGATION_CUE.search(norm) and \
-            all(f.kind in _LABEL_KINDS for f in facts) and not _SENTENCE_BREAK.search(norm):
-        if not _CONDITIONAL.search(norm):
-            role = "note"
-        facts = []
-    # "Chemotherapy:" (over sub-items, or over the next items of a flat list) is a label, not a
-    # requirement to have had chemotherapy; so is an upper-case line such as "INCLUSION OF PREGNANT WOMEN:".
-    if facts and norm.rstrip().endswith(":") and (norm.isupper() or len(_WORD.findall(low)) <= 4 and
-                                                 all(f.kind in _LABEL_KINDS for f in facts) and
-                                                 not any(w.group() not in _LABEL_WORDS and
-                                                         not any(f.start <= w.start() < f.end for f in facts)
-                                                         for w in _WORD.finditer(low))):
+    if (permitted := permission(norm, facts)) is not None:
+        role, facts = ("note" if permitted == "note" else "criterion"), []
+    if is_label(norm, low, facts):
         role, facts = "heading", []
     logic, min_count = _logic(norm, section, facts)
     if has_children and facts and norm.rstrip().endswith(":") and all(f.kind in ("age", "sex") for f in facts):
@@ -209,22 +172,6 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     return role, logic, min_count, tuple(facts), leftover
 
 
-_EXPOSURES = {"drug", "drug_class", "procedure", "vaccine"}
-_SINCE = re.compile(r"\b(?:since|elapsed)\b", re.I)
-
-
-def _washout(f: Fact, text: str) -> Fact:
-    """"At least 4 weeks since prior chemotherapy" asks for no chemotherapy in the last 4 weeks, which a
-    patient who never had any also meets; read as "at least 4 weeks of use" it would demand chemotherapy."""
-    w = f.window
-    if f.kind in _EXPOSURES and w and w.relation == "at_least" and not f.negated and _SINCE.search(text, w.start, w.end):
-        return f.model_copy(update={"negated": True, "window": w.model_copy(update={"relation": "within"})})
-    return f
-
-
-_LABEL_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "device"}
-_LABEL_WORDS = frozenset({"therapy", "therapies", "treatment", "treatments", "prior", "concurrent", "medication",
-                          "medications", "history", "other"})
 _HEADS = ("disease", "disorder", "impairment", "failure", "insufficiency", "dysfunction")
 _CONJUNCTS = re.compile(r"((?:[A-Za-z]+\s*(?:,|/)\s*)*[A-Za-z]+\s*,?\s*(?:and/or|and|or|/)\s*)$", re.I)
 
@@ -286,7 +233,7 @@ def _clause(text: str, pos: int) -> tuple[int, int]:
     return start, nxt.start() if nxt else len(text)
 
 
-def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshold], windows: list[Window],
+def _concept_facts(text: str, low: str, found: list[Mention], thresholds: list[RawThreshold], windows: list[Window],
                    exceptions: list[tuple[int, int]]) -> list[Fact]:
     lex = lexicon()
     examples = [(x.start(), x.end()) for x in _EXAMPLES.finditer(text)]
@@ -296,9 +243,9 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
     found = [replace(m, negated=True) if m.kind == "condition" and not m.negated
              and _NEG_TEST_BEFORE.search(text, max(0, m.start - 12), m.start) and _TEST_AFTER.match(text, m.end)
              else m for m in found]
-    found = _without_labels(text, found)
+    found = without_labels(text, found)
     main = [m for m in found if not any(s <= m.start < e for s, e in exceptions)]
-    indicated = _indications(text, main)
+    indicated = indications(text, low, main)
     main = [m for m in main if m not in indicated.values()]
     excepted = [m for m in found if m not in main]
     owned: dict[int, list[Threshold]] = {i: [] for i in range(len(main))}
@@ -339,10 +286,8 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
         concept = lex.get(m.kind, m.concept)
         window = (next((w for w in windows if m.end <= w.start < clause[1]), None)
                   or next((w for w in reversed(windows) if clause[0] <= w.start and w.end <= m.start), None))
-        if m.kind == "condition" and _STUDY_OF.search(text, clause[0], m.start):
-            continue  # "another clinical trial in the COPD network": the other study's topic, not the patient's
-        if m.kind in _EXPOSURES and not th and window is None and _UPPER_BOUND.search(text, clause[0], m.start):
-            continue  # "no more than 2 prior chemotherapy regimens": a cap that no exposure at all also meets
+        if asks_nothing(text, low, m, clause, limited=bool(th) or window is not None):
+            continue
         key = (m.kind, m.concept, m.negated, m.historical, m.hypothetical, m.family)
         if not th and window is None and key in seen:
             continue  # "cystic fibrosis (CF) ... manifestation of CF": one fact is enough
@@ -353,13 +298,8 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
                            _DOSE_CHANGE.search(text, clause[0], m.end + 40 if m.end + 40 < clause[1] else clause[1]))
         if concept and concept.data.get("unit"):
             th = tuple(_normalized(t, concept.data["unit"], concept.data.get("molar_mass")) for t in th)
-        qualifier = (_SEVERITY_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
-                     or _OTHER.search(text, max(0, m.start - 50), m.start)
-                     or _SEVERITY_LIST.search(text, max(clause[0], m.start - 200), m.start)
-                     or _UNCONTROLLED_AFTER.match(text, m.end)) if m.kind == "condition" else None
-        qualifier = _qualifier_name(next((g for g in qualifier.groupdict().values() if g), "uncontrolled")) \
-            if qualifier else (
-            "indication" if m.start in indicated else _reaction(text, m, clause))
+        qualifier = condition_qualifier(text, low, m, clause) if m.kind == "condition" else (
+            "indication" if m.start in indicated else exposure_qualifier(text, low, m, clause))
         facts.append(Fact(
             kind=m.kind, concept=m.concept, codes=concept.codes if concept else {}, text=text[m.start:m.end],
             start=m.start, end=m.end, thresholds=th, window=window, exceptions=exc, negated=m.negated,
@@ -368,92 +308,17 @@ def _concept_facts(text: str, found: list[Mention], thresholds: list[RawThreshol
     if sum(f.kind == "condition" for f in facts) >= 2:
         # "ILD/pneumonitis that required steroids, or current ILD": the steroids only qualify the conditions;
         # on their own in an any-of list they would exclude everyone taking them.
-        facts = [f for f in facts if not (f.kind in _EXPOSURES and _NEEDS.search(text, max(0, f.start - 25), f.start))]
+        facts = [f for f in facts if not (f.kind in EXPOSURES and _NEEDS.search(text, max(0, f.start - 25), f.start))]
     if any(f.qualifier == "allergy" for f in facts):
         # "hypersensitivity to penicillins" names its drugs: the bare "hypersensitivity" would count any allergy
         facts = [f for f in facts if not (f.kind == "condition" and f.concept in ("allergy", "drug allergy"))]
     return facts
 
 
-# "Known hypersensitivity to penicillins, cephalosporins or sulbactam": the drugs are what the patient
-# reacts to, not something taken; "contraindication to heparin" likewise.
-_REACTION = re.compile(r"\b(?P<q>hypersensitiv\w*|allerg\w*|intoleran\w*|anaphyla\w*|contraindicat\w*)"
-                       r"(?:\s+reactions?)?\s+(?:to|with|against|of)\b[^.;]*$", re.I)
-
-
-# "Unresolved toxicities from previous anticancer therapy": what the treatment left behind is asked about.
-_AFTERMATH = re.compile(r"\b(?:toxicit\w*|adverse\s+(?:events?|reactions?|effects?)|side[\s-]+effects?|complications?)\s+"
-                        r"(?:from|of|due\s+to|related\s+to|associated\s+with|attributed\s+to|caused\s+by)\b[^.;]*$", re.I)
-
-
-def _reaction(text: str, m: Mention, clause: tuple[int, int]) -> str | None:
-    if m.kind not in _EXPOSURES:
-        return None
-    start = max(clause[0], m.start - 120)
-    if _AFTERMATH.search(text, start, m.start):
-        return "aftermath"
-    r = _REACTION.search(text, start, m.start) if m.kind != "procedure" else None
-    return None if r is None else ("contraindication" if r.group("q").lower().startswith("contra") else "allergy")
-
-
-_STUDY_OF = re.compile(r"\b(?:trials?|study|studies|network|registry)\s+(?:[\w-]+\s+){0,3}?(?:of|in|for|on)\s+"
-                       r"(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$", re.I)
-_UPPER_BOUND = re.compile(r"\b(?:no|not)\s+(?:more|greater|longer)\s+than\b|\bat\s+most\b|\bmaximum\s+(?:of\s+)?\d|"
-                          r"\bup\s+to\s+\d|\b(?:fewer|less)\s+than\s+\d|[<≤]\s*\d", re.I)
-
-
-def _qualifier_name(words: str) -> str:
-    low = " ".join(words.lower().replace("-", " ").split())
-    if "controlled" in low:
-        return "uncontrolled"
-    if low.endswith(" of"):  # "symptoms of cardiac disease": a diagnosis alone doesn't say it has any
-        return "symptomatic"
-    return "other" if low in ("another", "additional", "second") else low
-
-
-# "Biologic therapy: Not specified Chemotherapy: Not specified ..." (labels run together on one line), or
-# "Radiotherapy: No prior pelvic irradiation": a label says nothing itself.
-_LABEL_COLON = re.compile(r"\s*:\s*(?P<placeholder>not\s+specified|none\b|n/?a\b|unspecified|no\s+restrictions?|"
-                          r"(?:prior\s+|concurrent\s+)?\w*\s*(?:allowed|permitted)|see\b)?", re.I)
-
-
-def _without_labels(text: str, found: list[Mention]) -> list[Mention]:
-    out = []
-    for m in found:
-        colon = _LABEL_COLON.match(text, m.end) if m.kind in _LABEL_KINDS else None
-        if colon and ":" in colon.group() and (colon.group("placeholder") or any(
-                o.start >= colon.end() and o.kind == m.kind and o.concept == m.concept for o in found)):
-            continue
-        out.append(m)
-    return out
-
-
-# "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for, not a second
-# requirement, and the record rarely says what a treatment was given for.
-_FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
-                  r"(?:[a-z-]+\s+){0,2}$", re.I)
-
-
-_TREATED_FOR = re.compile(r"\b(?:therap(?:y|ies)|treatments?|surgery|irradiation|radiation|regimens?)\s+"
-                          r"(?:given\s+)?for\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?(?:[a-z-]+\s+){0,2}$",
-                          re.I)
-
-
-def _indications(text: str, found: list[Mention]) -> dict[int, Mention]:
-    """{start of the treatment mention: the condition it was for}; a treatment the lexicon doesn't
-    name ("prior therapy for cervical cancer") is keyed by -1 - the condition's start."""
-    # Only under a negation ("no prior therapy for cervical cancer"): there the condition is usually the
-    # trial's own. "Acute therapy for an opportunistic infection" does say the patient has the infection.
-    out = {a.start: b for a, b in zip(found, found[1:]) if b.kind == "condition" and b.negated
-           and a.kind in _EXPOSURES and _FOR.match(text, a.end, b.start)}
-    out.update({-1 - m.start: m for m in found if m.kind == "condition" and m.negated and m not in out.values()
-                and _TREATED_FOR.search(text, max(0, m.start - 60), m.start)})
-    return out
-
-
 def _modality(text: str, m: Mention, found: list[Mention]) -> bool:
     """A test named only as the means of finding something else in the same criterion."""
-    if m.kind != "procedure" or m.concept not in _MODALITIES or m.negated:
+    test = lexicon().get("procedure", m.concept) if m.kind == "procedure" and not m.negated else None
+    if test is None or not test.data.get("diagnostic"):
         return False
     others = [o for o in found if o is not m and o.kind in ("condition", "lab", "score")]
     if not others and not re.search(r"\b(?:abnormalit\w*|findings?|lesions?|nodules?|mass(?:es)?|shows?|showing|"
@@ -521,7 +386,7 @@ def _logic(text: str, section: str, facts: list[Fact]) -> tuple[str, int | None]
         # "pregnant women affected by thalassemia": the population and its condition together.
         # A sex named with one other finding is the population it applies to ("women who don't speak French").
         together = bool(_TOGETHER.search(text)) or (len(facts) == 2 and bool(_CAUSE.search(text) or (
-            facts[0].kind == "condition" and facts[1].kind in _EXPOSURES and _NEEDS.search(text)))) or (
+            facts[0].kind == "condition" and facts[1].kind in EXPOSURES and _NEEDS.search(text)))) or (
             len(facts) == 2 and facts[0].kind in ("pregnancy", "sex") and facts[1].kind not in ("pregnancy", "sex")
             and (facts[0].kind == "sex" or bool(_QUALIFIED.match(text))) and facts[1].kind not in _POPULATION - {"age"})
         return ("all" if together else "any"), min_count

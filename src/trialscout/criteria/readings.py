@@ -1,0 +1,189 @@
+"""How a concept reads in its criterion, beyond "the patient has it".
+
+A lexicon match says which concept a criterion names; the words around it say what is asked about
+it. These readers turn those words into a fact's ``qualifier``, drop mentions that ask nothing, or
+rewrite a fact, so that matching neither demands what a criterion only mentions nor settles what a
+record cannot show:
+
+- qualifiers a bare diagnosis does not show: "uncontrolled", "severe", "symptoms of", "other/second",
+  "familial" (``qualifier``);
+- what a treatment was for ("no prior chemotherapy for breast cancer"), what the patient reacts to
+  ("hypersensitivity to penicillins"), what a treatment left behind ("toxicities from prior therapy");
+- labels ("Chemotherapy:", "Radiotherapy: Not specified"), permissions ("Prior radiotherapy allowed"),
+  caps ("no more than 2 prior regimens"), another study's topic ("trial in the COPD network");
+- washouts ("at least 4 weeks since prior chemotherapy": none in the last 4 weeks).
+
+Each reader checks cheap cue words before running its pattern: most criteria have none of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model import Fact
+from .nlp import Mention
+
+# Kinds a patient is exposed to, and kinds a label can name.
+EXPOSURES = frozenset({"drug", "drug_class", "procedure", "vaccine"})
+LABEL_KINDS = EXPOSURES | {"condition", "device"}
+_LABEL_WORDS = frozenset({"therapy", "therapies", "treatment", "treatments", "prior", "concurrent", "medication",
+                          "medications", "history", "other"})
+_WORD = re.compile(r"[a-z]+")
+
+# --- qualifiers of a condition -----------------------------------------------------------------------
+_SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
+                 r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
+                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
+_SEVERE_CUES = ("control", "sever", "signific", "stable", "compensat", "sympto", "serious", "refract", "threat",
+                "stage", "advanc", "famil", "heredit", "congenit", "second", "other", "another", "additional")
+# Up to two words may sit between ("severe chronic heart failure") but no list break ...
+_SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
+# ... except over a whole list: "uncontrolled renal, hepatic, hematological, ..., or cardiac disease".
+_SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe|clinically\s+significant|significant|"
+                            r"unstable|decompensated|serious)\s+(?=[^.;]*(?:,|\bor\b|\band\b))"
+                            r"(?:[a-z/-]+,?\s+){1,12}$", re.I)
+# The lexicon knows some qualified phrases whole ("uncontrolled hypertension", "second malignancy").
+_INSIDE = re.compile(_SEVERE_WORDS + r"|(?P<o>other|another|additional|second)\s+", re.I)
+# "no other (prior) malignancy", "second primary cancer"; not "second remission of AML"
+_OTHER = re.compile(r"\b(?P<q>other|another|additional|second)\s+(?:(?:prior|previous|active|concurrent|current|primary|"
+                    r"invasive|known|serious|significant|major|chronic|malignant)\s+){0,2}$", re.I)
+# "Hypertension that can not be well controlled through antihypertensive drugs"
+_UNCONTROLLED_AFTER = re.compile(r"\s*,?\s*(?:that|which)?\s*(?:is|are|can|could)?\s*(?:not|n't|cannot|can\s+not)\s+"
+                                 r"(?:be\s+)?(?:well\s+|adequately\s+|sufficiently\s+)?controlled", re.I)
+
+# --- what an exposure is about -----------------------------------------------------------------------
+# "Known hypersensitivity to penicillins, cephalosporins or sulbactam"; "contraindication to heparin"
+_REACTION = re.compile(r"\b(?P<q>hypersensitiv\w*|allerg\w*|intoleran\w*|anaphyla\w*|contraindicat\w*)"
+                       r"(?:\s+reactions?)?\s+(?:to|with|against|of)\b[^.;]*$", re.I)
+_REACTION_CUES = ("sensitiv", "allerg", "intoleran", "anaphyla", "contraindic")
+# "Unresolved toxicities from previous anticancer therapy": what the treatment left behind is asked about.
+_AFTERMATH = re.compile(r"\b(?:toxicit\w*|adverse\s+(?:events?|reactions?|effects?)|side[\s-]+effects?|complications?)\s+"
+                        r"(?:from|of|due\s+to|related\s+to|associated\s+with|attributed\s+to|caused\s+by)\b[^.;]*$", re.I)
+_AFTERMATH_CUES = ("toxic", "adverse", "side effect", "side-effect", "complication")
+# "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for.
+_FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
+                  r"(?:[a-z-]+\s+){0,2}$", re.I)
+_TREATED_FOR = re.compile(r"\b(?:therap(?:y|ies)|treatments?|surgery|irradiation|radiation|regimens?)\s+"
+                          r"(?:given\s+)?for\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?(?:[a-z-]+\s+){0,2}$",
+                          re.I)
+# "No more than 2 prior chemotherapy regimens": a cap that no exposure at all also meets
+_UPPER_BOUND = re.compile(r"\b(?:no|not)\s+(?:more|greater|longer)\s+than\b|\bat\s+most\b|\bmaximum\s+(?:of\s+)?\d|"
+                          r"\bup\s+to\s+\d|\b(?:fewer|less)\s+than\s+\d|[<≤]\s*\d", re.I)
+_UPPER_CUES = ("than", "most", "maximum", "up to", "<", "≤")
+# "another clinical trial in the COPD network": the other study's topic, not the patient's
+_STUDY_OF = re.compile(r"\b(?:trials?|study|studies|network|registry)\s+(?:[\w-]+\s+){0,3}?(?:of|in|for|on)\s+"
+                       r"(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+_STUDY_CUES = ("trial", "stud", "network", "registry")
+_SINCE = re.compile(r"\b(?:since|elapsed)\b", re.I)
+
+# --- labels and permissions --------------------------------------------------------------------------
+# "Biologic therapy: Not specified Chemotherapy: Not specified ..." (labels run together on one line),
+# "Radiotherapy: No prior pelvic irradiation": a label says nothing itself.
+_LABEL_COLON = re.compile(r"\s*:\s*(?P<placeholder>not\s+specified|none\b|n/?a\b|unspecified|no\s+restrictions?|"
+                          r"(?:prior\s+|concurrent\s+)?\w*\s*(?:allowed|permitted)|see\b)?", re.I)
+# "Prior radiotherapy allowed": says what does NOT exclude. With a condition attached ("allowed if
+# completed 4 weeks ago") it is a rule this parser cannot state: unparsed, never a requirement.
+_PERMISSIVE = re.compile(r"\b(?:allowed|permitted|acceptable|(?:is|are|remain)\s+eligible)\b", re.I)
+_NEGATION_CUE = re.compile(r"\b(?:no|not|never|none|without|cannot|exclud\w*|prohibit\w*|unless)\b|n't\b", re.I)
+_SENTENCE_BREAK = re.compile(r"[.;]\s+\S")  # one permissive sentence in a longer criterion says less
+_CONDITIONAL = re.compile(r"\b(?:if|provided|as\s+long\s+as|only|must|but|except|other\s+than|after|more|less|least|"
+                          r"maximum|minimum|up\s+to|within|since|until|when|stable|[<>≤≥]|\d)", re.I)
+
+
+def condition_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]) -> str | None:
+    """The word narrowing a condition mention to what a bare diagnosis does not show, canonical."""
+    if not any(c in low for c in _SEVERE_CUES):
+        return None
+    q = (_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
+         or _OTHER.search(text, max(0, m.start - 50), m.start)
+         or _SEVERITY_LIST.search(text, max(clause[0], m.start - 200), m.start)
+         or _UNCONTROLLED_AFTER.match(text, m.end))
+    if q is None:
+        return None
+    words = " ".join(next((g for g in q.groupdict().values() if g), "uncontrolled").lower().replace("-", " ").split())
+    if "controlled" in words:
+        return "uncontrolled"
+    if words.endswith(" of"):  # "symptoms of cardiac disease": a diagnosis alone doesn't say it has any
+        return "symptomatic"
+    return "other" if words in ("another", "additional", "second") else words
+
+
+def exposure_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]) -> str | None:
+    """"allergy", "contraindication" or "aftermath" when the drug is named as what the patient reacts to
+    or what left effects behind, rather than as something taken."""
+    if m.kind not in EXPOSURES:
+        return None
+    start = max(clause[0], m.start - 120)
+    if any(c in low for c in _AFTERMATH_CUES) and _AFTERMATH.search(text, start, m.start):
+        return "aftermath"
+    if m.kind == "procedure" or not any(c in low for c in _REACTION_CUES):
+        return None
+    r = _REACTION.search(text, start, m.start)
+    return None if r is None else ("contraindication" if r.group("q").lower().startswith("contra") else "allergy")
+
+
+def indications(text: str, low: str, found: list[Mention]) -> dict[int, Mention]:
+    """Conditions named as what a treatment was for, under a negation ("no prior therapy for cervical
+    cancer": usually the trial's own disease), keyed by the treatment mention's start (or -1 - the
+    condition's start when the lexicon doesn't name the treatment). "Acute therapy for an
+    opportunistic infection" does say the patient has the infection: not under a negation, so kept."""
+    if " for " not in low and " to treat " not in low:
+        return {}
+    out = {a.start: b for a, b in zip(found, found[1:]) if b.kind == "condition" and b.negated
+           and a.kind in EXPOSURES and _FOR.match(text, a.end, b.start)}
+    out.update({-1 - m.start: m for m in found if m.kind == "condition" and m.negated and m not in out.values()
+                and _TREATED_FOR.search(text, max(0, m.start - 60), m.start)})
+    return out
+
+
+def without_labels(text: str, found: list[Mention]) -> list[Mention]:
+    """Drop a concept used as a label: "Chemotherapy: Not specified", or one its own content repeats."""
+    if ":" not in text:
+        return found
+    out = []
+    for m in found:
+        colon = _LABEL_COLON.match(text, m.end) if m.kind in LABEL_KINDS else None
+        if colon and ":" in colon.group() and (colon.group("placeholder") or any(
+                o.start >= colon.end() and o.kind == m.kind and o.concept == m.concept for o in found)):
+            continue
+        out.append(m)
+    return out
+
+
+def asks_nothing(text: str, low: str, m: Mention, clause: tuple[int, int], limited: bool) -> bool:
+    """A mention that is no requirement: another study's topic, or an exposure under a cap (``limited``:
+    the fact has a dose limit or a window of its own, which the cap then belongs to)."""
+    if m.kind == "condition":
+        return any(c in low for c in _STUDY_CUES) and bool(_STUDY_OF.search(text, clause[0], m.start))
+    return (m.kind in EXPOSURES and not limited and any(c in low for c in _UPPER_CUES)
+            and bool(_UPPER_BOUND.search(text, clause[0], m.start)))
+
+
+def washout(f: Fact, text: str) -> Fact:
+    """"At least 4 weeks since prior chemotherapy" asks for no chemotherapy in the last 4 weeks, which a
+    patient who never had any also meets; read as "at least 4 weeks of use" it would demand chemotherapy."""
+    w = f.window
+    if f.kind in EXPOSURES and w and w.relation == "at_least" and not f.negated and _SINCE.search(text, w.start, w.end):
+        return f.model_copy(update={"negated": True, "window": w.model_copy(update={"relation": "within"})})
+    return f
+
+
+def permission(text: str, facts: list[Fact]) -> str | None:
+    """"note" for a criterion that only permits ("Prior radiotherapy allowed"), "unparsed" for a
+    permission with a condition attached, None otherwise."""
+    if not facts or not _PERMISSIVE.search(text) or _NEGATION_CUE.search(text) or _SENTENCE_BREAK.search(text) \
+            or not all(f.kind in LABEL_KINDS for f in facts):
+        return None
+    return "unparsed" if _CONDITIONAL.search(text) else "note"
+
+
+def is_label(text: str, low: str, facts: list[Fact]) -> bool:
+    """"Chemotherapy:" over sub-items (or over the next items of a flat list), or an upper-case line such
+    as "INCLUSION OF PREGNANT WOMEN:": a label, not a requirement."""
+    if not facts or not text.rstrip().endswith(":"):
+        return False
+    if text.isupper():
+        return True
+    words = list(_WORD.finditer(low))
+    return len(words) <= 4 and all(f.kind in LABEL_KINDS for f in facts) and all(
+        w.group() in _LABEL_WORDS or any(f.start <= w.start() < f.end for f in facts) for w in words)
