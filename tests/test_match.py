@@ -218,6 +218,12 @@ def test_a_group_label_binds_only_its_members():
     assert older.criteria[0].state == "unknown" and older.verdict == "possibly_eligible"
 
 
+def test_questions_name_the_qualifier():
+    criteria = parse_criteria("Exclusion Criteria:\n* Uncontrolled hypertension\n* Known hypersensitivity to penicillin\n")
+    assert match_criteria("T", criteria, Patient(age_years=50), TODAY).questions == [
+        "Has the patient had hypertension, and is it uncontrolled?", "Is the patient allergic to penicillin?"]
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -62,8 +62,20 @@ def _question(c: Criterion, findings: list[tuple]) -> str:
     return f"Does this apply to you: {c.text}"
 
 
+# How a question names a qualified concept ("Is the patient's hypertension uncontrolled?").
+_ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
+                  "contraindication": "Is {name} contraindicated for the patient?",
+                  "indication": "Has the patient taken {name}, and for what?",
+                  "aftermath": "Has {name} left the patient with lasting effects?",
+                  "other": "Besides the condition this trial is for, has the patient had {name}?"}
+
+
 def _ask(f) -> str:
     name = f.concept or f.value or f.text
+    if f.qualifier in _ASK_QUALIFIED:
+        return _ASK_QUALIFIED[f.qualifier].format(name=name)
+    if f.qualifier:
+        return f"Has the patient had {name}, and is it {f.qualifier}?"
     if f.kind in ("lab", "score"):
         return f"What is the latest {name}?"
     if f.kind in ("drug", "drug_class"):
