@@ -198,6 +198,8 @@ def _askable(f: Fact) -> bool:
         return False  # "change in dose": the matcher never settles it from a profile
     if f.kind == "condition" and f.thresholds:
         return False  # severity grades are never recorded
+    if f.qualifier:
+        return False  # "uncontrolled", "allergy to", "other": a yes/no about the bare concept can't settle it
     if f.kind in ("lab", "score"):
         return bool(_limits(f))
     return True
