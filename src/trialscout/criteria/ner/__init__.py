@@ -52,7 +52,8 @@ def predict(nlp: Language, texts: list[str], batch_size: int = 64) -> list[list[
     out: list[list[Entity]] = [[] for _ in texts]
     docs = nlp.pipe((texts[i][s:e] for i, s, e in where), batch_size=batch_size)
     for (i, s, _), doc in zip(where, docs):
-        out[i].extend(Entity(ent.label_, s + ent.start_char, s + ent.end_char, ent.text) for ent in doc.ents)
+        out[i].extend(Entity(ent.label_, s + ent.start_char, s + ent.end_char, ent.text) for ent in doc.ents
+                      if ent.label_ in TARGET_TYPES)  # a model may be trained with auxiliary labels too
     return out
 
 

@@ -1,14 +1,26 @@
 """Train the Chia entity recognizer (reproducible, one CPU thread).
 
+The shipped model (``model/``) is rebuilt with one command (about 20 min on one core; needs the
+``floret`` package, extra ``ner-train``)::
+
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m trialscout.criteria.ner.train \\
-        --chia ../shared/benchmarks/chia --out src/trialscout/criteria/ner/model
+        --chia ../shared/benchmarks/chia --out src/trialscout/criteria/ner/model \\
+        --registry ../shared/data/ctgov/AllPublicXML-sample.zip ../shared/data/ctgov/ctg-studies-sample.json \\
+        --nested split --window 2 --hidden 128 --fixed-epochs 8
+
+``--registry`` first trains floret static word vectors on unlabelled registry text (``vectors.py``,
+deterministic, never on Chia held-out text); ``--fixed-epochs 8`` then trains on train+dev for 8 epochs,
+the epoch count dev picked for this recipe (the same command without ``--fixed-epochs`` trains on train
+only and picks the epoch on dev, with early stopping; ``--refit`` does both in one run).
 
 Held-out trials (``chia.heldout``) are never trained on nor used for model selection: only scored once
 at the end, for the figures written to ``meta-trialscout.json``. Dev trials (``chia.dev``) pick the epoch.
 
 The pipeline runs ``trialscout_lexicon_marks`` (``marks.py``) before the recognizer: tokens inside a
 lexicon, threshold or time-window match get a category marker as their NORM, which the model embeds
-alongside LOWER (word identity).
+alongside LOWER (word identity) and the static vectors (keyed on LOWER). Nested or overlapping gold
+spans become non-overlapping targets by ``select_spans`` (``--nested split``: inner entities win and an
+outer entity keeps its uncovered part, so every gold entity has a piece to be found).
 """
 
 from __future__ import annotations
@@ -68,8 +80,8 @@ def blank_tokenizer() -> Language:
     return nlp
 
 
-def blank_pipeline(width: int, depth: int, hidden: int, window: int = 1, vectors: Path | None = None
-                   ) -> Language:
+def blank_pipeline(width: int, depth: int, hidden: int, window: int = 1, vectors: Path | None = None,
+                   aux: tuple[str, ...] = ()) -> Language:
     nlp = blank_tokenizer()
     if vectors is not None:
         from spacy.training.initialize import convert_vectors
@@ -78,7 +90,7 @@ def blank_pipeline(width: int, depth: int, hidden: int, window: int = 1, vectors
                         name="trialscout_floret")
     nlp.add_pipe(MARKS)
     ner = nlp.add_pipe("ner", config=ner_config(width, depth, hidden, window, vectors is not None))
-    for label in TARGET_TYPES:
+    for label in (*TARGET_TYPES, *aux):
         ner.add_label(label)
     return nlp
 
@@ -125,12 +137,18 @@ def select_spans(spans: list[Span], nested: str = "longest") -> list[Span]:
     return sorted(chosen, key=lambda sp: sp.start)
 
 
-def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int], nested: str = "longest"
-                ) -> list[Example]:
-    """One example per criteria line, with non-overlapping token-aligned target entities."""
+def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int], nested: str = "longest",
+                aux: tuple[str, ...] = ()) -> list[Example]:
+    """One example per criteria line, with non-overlapping token-aligned target entities.
+
+    ``aux`` labels (other Chia types) are extra targets where they overlap no target entity: they teach
+    the model what is *not* a Condition or a Procedure ("history of" is an Observation, a pacemaker a
+    Device); ``predict`` never returns them.
+    """
     examples = []
     for doc in docs:
         gold = [g for g in doc.gold if g[0] in TARGET_TYPES]
+        extra = [g for g in doc.gold if g[0] in aux]
         for ls, le in lines(doc.text):
             text = doc.text[ls:le]
             pred = mark(nlp.make_doc(text))  # what the recognizer sees after the marks component
@@ -150,7 +168,17 @@ def to_examples(nlp: Language, docs: list[ChiaDoc], drops: dict[str, int], neste
             kept = select_spans(spans, nested)
             drops["overlap"] += len(spans) - len(kept)
             drops["kept"] += len(kept)
-            ref.ents = kept
+            used = {i for sp in kept for i in range(sp.start, sp.end)}
+            for label, s, e in sorted(extra, key=lambda g: (g[1] - g[2], g[1], g[0])):  # longest first
+                if s < ls or e > le:
+                    continue
+                span = ref.char_span(s - ls, e - ls, label=label, alignment_mode="expand")
+                if span is None or not span.text.strip() or used.intersection(range(span.start, span.end)):
+                    continue
+                kept.append(span)
+                used.update(range(span.start, span.end))
+                drops["aux"] = drops.get("aux", 0) + 1
+            ref.ents = sorted(kept, key=lambda sp: sp.start)
             examples.append(Example(pred, ref))
     return examples
 
@@ -212,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--nested", choices=("longest", "shortest", "split"), default="longest",
                     help="how overlapping/nested gold spans become non-overlapping targets (select_spans)")
+    ap.add_argument("--aux", default="",
+                    help="comma-separated other Chia types to train as extra labels (never predicted)")
     ap.add_argument("--vectors", type=Path, help="floret vectors file (vectors.py) to include as static vectors")
     ap.add_argument("--registry", type=Path, nargs="+",
                     help="registry files to train the floret vectors on first (vectors.py; ignored with --vectors)")
@@ -220,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fixed-epochs", type=int,
                     help="skip selection: train on train+dev for exactly this many epochs")
     args = ap.parse_args(argv)
+    aux = tuple(a for a in args.aux.split(",") if a)
+    assert not set(aux) & set(TARGET_TYPES)
 
     t0 = time.monotonic()
     stats = ReadStats()
@@ -239,15 +271,21 @@ def main(argv: list[str] | None = None) -> None:
         tmp = tempfile.TemporaryDirectory(prefix="ner-vectors-")
         vectors = build(args.chia, args.registry, Path(tmp.name))
     vectors_seconds = time.monotonic() - t0
+    vectors_sha256 = None
+    if vectors is not None:
+        import hashlib
+
+        vectors_sha256 = hashlib.sha256(Path(vectors).read_bytes()).hexdigest()
+        print(f"vectors {vectors} sha256 {vectors_sha256}", flush=True)
 
     def new_pipeline() -> Language:
         fix_random_seed(SEED)
-        return blank_pipeline(args.width, args.depth, args.hidden, args.window, vectors)
+        return blank_pipeline(args.width, args.depth, args.hidden, args.window, vectors, aux)
 
     deadline = args.max_minutes * 60
     nlp = new_pipeline()
     drops = {"kept": 0, "overlap": 0, "crosses_line": 0, "unalignable": 0}
-    train = to_examples(nlp, train_docs, drops, args.nested)
+    train = to_examples(nlp, train_docs, drops, args.nested, aux)
     print(f"train {len({d.trial_id for d in train_docs})} trials / {len(train)} lines, "
           f"dev {len({d.trial_id for d in dev_docs})} trials, held-out {len({d.trial_id for d in held})} trials; "
           f"spans {drops}", flush=True)
@@ -260,8 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     final_epochs = args.fixed_epochs or (best_epoch if args.refit else 0)
     if final_epochs:
         nlp = new_pipeline()
-        both = (to_examples(nlp, train_docs, {k: 0 for k in drops}, args.nested)
-                + to_examples(nlp, dev_docs, {k: 0 for k in drops}, args.nested))
+        both = (to_examples(nlp, train_docs, {k: 0 for k in drops}, args.nested, aux)
+                + to_examples(nlp, dev_docs, {k: 0 for k in drops}, args.nested, aux))
         best_bytes, _, refit_history = fit(nlp, both, final_epochs, args.dropout, random.Random(SEED), None,
                                            0, deadline * 2, t0, "refit")
         nlp.from_bytes(best_bytes)
@@ -284,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
                                   "vectors": str(args.vectors) if args.vectors else None,
                                   "registry": [str(p) for p in args.registry or []]},
         "train_seconds": round(train_seconds), "vectors_seconds": round(vectors_seconds),
+        "vectors_sha256": vectors_sha256,
         "epochs_run": len(history), "best_epoch": best_epoch,
         "final_fit": ({"data": "train+dev", "epochs": final_epochs, "history": refit_history}
                       if final_epochs else None),
