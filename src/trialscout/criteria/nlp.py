@@ -38,7 +38,7 @@ class Mention:
 class _Pipeline:
     nlp: Any  # spacy.Language; spaCy is imported on first use so commands that never parse start fast
     context: Any  # medspaCy ConText component
-    triggers: frozenset[str]
+    triggers: dict  # token trie of the phrases that set an attribute
     doc: Any  # spacy.tokens.Doc
     span: Any  # spacy.tokens.Span
 
@@ -56,10 +56,20 @@ def pipeline() -> _Pipeline:
     with resources.as_file(rules_file) as path:
         rules = ConTextRule.from_json(str(path))
     context.add(rules)
-    # A cheap pre-check: ConText can only change anything if the first token of one of its trigger
-    # phrases is among the text's tokens (a set lookup per token, far cheaper than a regex scan).
-    triggers = frozenset(TOKEN.findall(r.literal.lower())[0] for r in rules
-                         if r.category not in ("TERMINATE", "PSEUDO") and TOKEN.findall(r.literal))
+    # A cheap pre-check: ConText can only change anything if one of its trigger phrases occurs, token
+    # for token as its PhraseMatcher sees it (the lower-cased literal through spaCy's tokenizer).
+    triggers: dict = {}
+    for r in rules:
+        if r.category not in ("TERMINATE", "PSEUDO"):
+            node = triggers
+            for tok in nlp.tokenizer(r.literal.lower()):
+                node = node.setdefault(tok.text, {})
+            node[None] = True
+    # ConText's matcher reads only each token's LOWER; spaCy's other lexical attributes (is_stop,
+    # like_num ...) cost a Python call each for every new word a criterion brings into the vocab.
+    from spacy.attrs import LOWER
+    getters = nlp.vocab.lex_attr_getters
+    nlp.vocab.lex_attr_getters = {LOWER: getters[LOWER]}
     # The lexicon trie, spaCy and medspaCy are a few hundred thousand long-lived objects; frozen, the
     # cyclic garbage collector stops re-scanning them on every collection (parsing runs ~25% faster).
     lexicon().trie  # noqa: B018  (built now, so it is frozen with the rest)
@@ -75,7 +85,7 @@ def mentions(text: str) -> list[Mention]:
     # "ICD9-211.3", "cT1N0": letters glued to a number form another word ("ICD" there is not a defibrillator).
     found = [h for h in lexicon().longest(lower)
              if not (toks[h[3] - 1].group()[-1].isalpha() and text[toks[h[3] - 1].end():toks[h[3] - 1].end() + 1].isdigit())]
-    if not found or p.triggers.isdisjoint(lower):
+    if not found or not _triggered(p.triggers, lower):
         return [Mention(kind, concept, toks[i].start(), toks[j - 1].end()) for kind, concept, i, j in found]
     words = [t.group() for t in toks]
     spaces = [toks[k].end() < toks[k + 1].start() for k in range(len(toks) - 1)] + [False]
@@ -89,6 +99,19 @@ def mentions(text: str) -> list[Mention]:
                     ent._.is_negated and not _prefix_only(text, toks[i].start()), ent._.is_historical,
                     ent._.is_hypothetical, ent._.is_family)
             for (kind, concept, i, j), ent in zip(found, doc.ents, strict=True)]
+
+
+
+def _triggered(trie: dict, words: list[str]) -> bool:
+    """Whether a phrase of ``trie`` occurs in ``words``."""
+    for i, w in enumerate(words):
+        node, j = trie.get(w), i + 1
+        while node is not None:
+            if None in node:
+                return True
+            node = node.get(words[j]) if j < len(words) else None
+            j += 1
+    return False
 
 
 _NON_WORD = re.compile(r"\bnon-?\s?[a-z]+", re.I)
