@@ -85,21 +85,30 @@ def mentions(text: str) -> list[Mention]:
     # "ICD9-211.3", "cT1N0": letters glued to a number form another word ("ICD" there is not a defibrillator).
     found = [h for h in lexicon().longest(lower)
              if not (toks[h[3] - 1].group()[-1].isalpha() and text[toks[h[3] - 1].end():toks[h[3] - 1].end() + 1].isdigit())]
+    out = [Mention(kind, concept, toks[i].start(), toks[j - 1].end()) for kind, concept, i, j in found]
     if not found or not _triggered(p.triggers, lower):
-        return [Mention(kind, concept, toks[i].start(), toks[j - 1].end()) for kind, concept, i, j in found]
+        return out
     words = [t.group() for t in toks]
     spaces = [toks[k].end() < toks[k + 1].start() for k in range(len(toks) - 1)] + [False]
     # Token i of the Doc is regex token i, so offsets map back without spaCy's alignment. One text is
     # one ConText scope, cut after "." and ";" so "No X. History of Y" keeps Y positive.
     starts = [k == 0 or words[k - 1] in (".", ";") for k in range(len(words))]
-    doc = p.doc(p.nlp.vocab, words=words, spaces=spaces, sent_starts=starts)
-    doc.ents = [p.span(doc, i, j, label=kind) for kind, _, i, j in found]
-    doc = p.context(doc)
-    return [Mention(kind, concept, toks[i].start(), toks[j - 1].end(),
-                    ent._.is_negated and not _prefix_only(text, toks[i].start()), ent._.is_historical,
-                    ent._.is_hypothetical, ent._.is_family)
-            for (kind, concept, i, j), ent in zip(found, doc.ents, strict=True)]
-
+    # A modifier's scope ends with its sentence, so ConText runs on each stretch of sentences that holds
+    # a mention and a trigger phrase, as a Doc of its own: its cost grows with modifiers x mentions per
+    # Doc. A mention never straddles two stretches ("St. John's wort" keeps its sentences together).
+    cuts = [k for k in range(1, len(words)) if starts[k] and not any(i < k < j for _, _, i, j in found)]
+    for s, e in zip([0, *cuts], [*cuts, len(words)]):
+        inside = [n for n, (_, _, i, j) in enumerate(found) if s <= i and j <= e]
+        if not inside or not _triggered(p.triggers, lower[s:e]):
+            continue
+        doc = p.doc(p.nlp.vocab, words=words[s:e], spaces=spaces[s:e], sent_starts=starts[s:e])
+        doc.ents = [p.span(doc, found[n][2] - s, found[n][3] - s, label=found[n][0]) for n in inside]
+        doc = p.context(doc)
+        for n, ent in zip(inside, doc.ents, strict=True):
+            m = out[n]
+            out[n] = Mention(m.kind, m.concept, m.start, m.end, ent._.is_negated and not _prefix_only(text, m.start),
+                             ent._.is_historical, ent._.is_hypothetical, ent._.is_family)
+    return out
 
 
 def _triggered(trie: dict, words: list[str]) -> bool:
