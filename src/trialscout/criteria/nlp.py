@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -41,17 +41,21 @@ class _Pipeline:
     triggers: dict  # token trie of the phrases that set an attribute
     doc: Any  # spacy.tokens.Doc
     span: Any  # spacy.tokens.Span
+    set_starts: Any  # (Doc, list[bool]) -> None: marks the sentence starts
 
 
 @cache
 def pipeline() -> _Pipeline:
     import medspacy  # noqa: F401  (registers the medspacy_context factory)
+    import numpy
     import spacy
     from medspacy.context import ConTextRule
+    from spacy.attrs import LOWER, SENT_START
     from spacy.tokens import Doc, Span
 
     nlp = spacy.blank("en")
-    context = nlp.add_pipe("medspacy_context", config={"rules": None})
+    # No span attributes: the verdicts are read from the ConText graph's edges (_CATEGORIES).
+    context = nlp.add_pipe("medspacy_context", config={"rules": None, "span_attrs": None})
     rules_file = resources.files(__package__).joinpath("context_rules.json")
     with resources.as_file(rules_file) as path:
         rules = ConTextRule.from_json(str(path))
@@ -67,14 +71,23 @@ def pipeline() -> _Pipeline:
             node[None] = True
     # ConText's matcher reads only each token's LOWER; spaCy's other lexical attributes (is_stop,
     # like_num ...) cost a Python call each for every new word a criterion brings into the vocab.
-    from spacy.attrs import LOWER
     getters = nlp.vocab.lex_attr_getters
     nlp.vocab.lex_attr_getters = {LOWER: getters[LOWER]}
     # The lexicon trie, spaCy and medspaCy are a few hundred thousand long-lived objects; frozen, the
     # cyclic garbage collector stops re-scanning them on every collection (parsing runs ~25% faster).
     lexicon().trie  # noqa: B018  (built now, so it is frozen with the rest)
     gc.freeze()
-    return _Pipeline(nlp, context, triggers, Doc, Span)
+
+    def set_starts(doc: Doc, starts: list[bool]) -> None:
+        # What Doc(sent_starts=...) does (1 starts a sentence, -1 does not) without its per-token Python loop
+        doc.from_array([SENT_START], numpy.array([1 if b else -1 for b in starts], numpy.int32).astype(numpy.uint64))
+
+    return _Pipeline(nlp, context, triggers, Doc, Span, set_starts)
+
+
+# ConText modifier category -> the Mention flag it sets (medspaCy's default span attributes)
+_CATEGORIES = {"NEGATED_EXISTENCE": "negated", "HISTORICAL": "historical", "HYPOTHETICAL": "hypothetical",
+               "FAMILY": "family"}
 
 
 def mentions(text: str) -> list[Mention]:
@@ -101,13 +114,19 @@ def mentions(text: str) -> list[Mention]:
         inside = [n for n, (_, _, i, j) in enumerate(found) if s <= i and j <= e]
         if not inside or not _triggered(p.triggers, lower[s:e]):
             continue
-        doc = p.doc(p.nlp.vocab, words=words[s:e], spaces=spaces[s:e], sent_starts=starts[s:e])
+        doc = p.doc(p.nlp.vocab, words=words[s:e], spaces=spaces[s:e])
+        p.set_starts(doc, starts[s:e])
         doc.ents = [p.span(doc, found[n][2] - s, found[n][3] - s, label=found[n][0]) for n in inside]
-        doc = p.context(doc)
-        for n, ent in zip(inside, doc.ents, strict=True):
-            m = out[n]
-            out[n] = Mention(m.kind, m.concept, m.start, m.end, ent._.is_negated and not _prefix_only(text, m.start),
-                             ent._.is_historical, ent._.is_hypothetical, ent._.is_family)
+        flags: dict[int, dict[str, bool]] = {}
+        for target, modifier in p.context(doc)._.context_graph.edges:
+            if modifier.category in _CATEGORIES:
+                flags.setdefault(target.start + s, {})[_CATEGORIES[modifier.category]] = True
+        for n in inside:
+            if f := flags.get(found[n][2]):
+                m = out[n]
+                if f.get("negated") and _prefix_only(text, m.start):
+                    del f["negated"]
+                out[n] = replace(m, **f)
     return out
 
 
