@@ -3,10 +3,10 @@ already parsed; p50/p95 end-to-end latency over 20 varied synthetic patients.
 
     .venv/bin/python bench/scale/match.py DB [--patients 20] [--max-seconds 600]
 
-Start-up (timed apart): read the open trials' parsed criteria from the store and decode them once, as a
-server would. Per patient: match_criteria against every open trial and rank the verdicts (the same
-evaluation and order as match_patient). When --max-seconds runs out first, the figures are over the
-patients finished, and the result says so.
+Start-up (timed apart): read the open trials' parsed criteria from the store and decode them once, and
+load pint's unit registry, as a server would. Per patient: match_criteria against every open trial and
+rank the verdicts (the same evaluation and order as match_patient). When --max-seconds runs out first,
+the figures are over the patients finished, and the result says so.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
 def load_open(conn) -> list[tuple]:
     from trialscout.criteria import parse_pending
     from trialscout.criteria.stored import _decode
+    from trialscout.criteria.units import registry
 
     parse_pending(conn)  # no-op when ingest parsed them
     rows = conn.execute(
         "SELECT t.id, t.title, p.data FROM trials t JOIN parsed_criteria p ON p.trial = t.rowid "
         "WHERE t.rowid IN (SELECT trial FROM facets WHERE facet = 'status' AND value IN (?, ?)) ORDER BY t.rowid",
         OPEN).fetchall()
+    registry()  # pint's unit registry (~0.5 s, once per process), as the web app's warm-up loads it
     return [(ident, title, _decode(blob)) for ident, title, blob in rows]
 
 

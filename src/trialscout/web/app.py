@@ -97,12 +97,15 @@ def _validation_message(exc: RequestValidationError) -> InputError:
 
 
 def _warm_up() -> None:
-    """Load the gazetteer and the NLP pipeline before the first visitor needs them (seconds, once)."""
+    """Load the gazetteer, the NLP pipeline and the unit registry (matching converts lab units) before the
+    first visitor needs them (seconds, once)."""
     from trialscout.criteria.nlp import mentions
+    from trialscout.criteria.units import registry
     from trialscout.geo import resolve_place
 
     resolve_place("Cleveland, OH")
     mentions("no history of diabetes")
+    registry()
 
 
 @asynccontextmanager
