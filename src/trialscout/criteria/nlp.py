@@ -103,8 +103,8 @@ def mentions(text: str) -> list[Mention]:
         return out
     words = [t.group() for t in toks]
     spaces = [toks[k].end() < toks[k + 1].start() for k in range(len(toks) - 1)] + [False]
-    # Token i of the Doc is regex token i, so offsets map back without spaCy's alignment. One text is
-    # one ConText scope, cut after "." and ";" so "No X. History of Y" keeps Y positive.
+    # Doc tokens are the regex tokens, so offsets map back without spaCy's alignment. ConText's scope is
+    # a sentence, cut after "." and ";" so "No X. History of Y" keeps Y positive.
     starts = [k == 0 or words[k - 1] in (".", ";") for k in range(len(words))]
     # A modifier's scope ends with its sentence, so ConText runs on each stretch of sentences that holds
     # a mention and a trigger phrase, as a Doc of its own: its cost grows with modifiers x mentions per
