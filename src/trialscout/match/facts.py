@@ -11,6 +11,7 @@ import datetime as dt
 import operator
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from trialscout.criteria import Fact, Threshold
 from trialscout.criteria.lexicon import lexicon
@@ -216,8 +217,13 @@ _UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly[\s-]+controlled|not\s+(?:w
 
 def _says(p: PatientFact, qualifier: str) -> bool:
     """The patient's fact, or the sentence it came from, carries the criterion's qualifier."""
-    rx = _UNCONTROLLED if qualifier == "uncontrolled" else re.compile(r"\b" + re.escape(qualifier[:6]), re.I)
+    rx = _UNCONTROLLED if qualifier == "uncontrolled" else _stem(qualifier)
     return any(rx.search(t) for t in (p.text, p.provenance.text or ""))
+
+
+@cache
+def _stem(qualifier: str) -> re.Pattern:
+    return re.compile(r"\b" + re.escape(qualifier[:6]), re.I)  # "severe" / "severely", "symptomatic" / "symptoms"
 
 
 def _presence(kinds: tuple[str, ...]):
@@ -310,30 +316,30 @@ def _unitless(t: Threshold, concept: str | None) -> Threshold | None:
     uL, "WBC < 4" is x10^9/L); None when no unit makes it plausible. Labs without a `plausible` range
     compare the bare numbers, as before."""
     c = lexicon().get("lab", concept or "")
-    bounds, unit = (c.data.get("plausible"), c.data.get("unit")) if c else (None, None)
-    if not bounds or not unit:
+    if not c or not c.data.get("plausible") or not c.data.get("unit"):
         return t
-    for guess in (unit, *c.data.get("unitless", ())):
-        try:
-            value = convert(t.value, guess, unit, c.data.get("molar_mass"))
-        except (UnitError, ValueError):
-            continue
-        if bounds[0] <= value <= bounds[1]:
+    for guess in (c.data["unit"], *c.data.get("unitless", ())):
+        if _plausible_value(c, t.value, guess):
             return t.model_copy(update={"unit": guess})
     return None
 
 
 def _plausible(p: PatientFact) -> bool:
-    """A value a living patient can have once in the lab's own unit (lexicon `plausible`)."""
-    concept = lexicon().get(p.kind, p.concept or "")
-    bounds, unit = (concept.data.get("plausible"), concept.data.get("unit")) if concept else (None, None)
-    if not bounds or not unit or p.value is None or p.unit is None:
-        return True
+    """Not a value no living patient has, once in the lab's own unit (a misread or mistyped unit)."""
+    c = lexicon().get(p.kind, p.concept or "")
+    return c is None or p.value is None or p.unit is None or _plausible_value(c, p.value, p.unit) is not False
+
+
+def _plausible_value(c, value: float, unit: str) -> bool | None:
+    """Within the concept's lexicon `plausible` range; None when it has none or the unit doesn't convert."""
+    bounds, own = c.data.get("plausible"), c.data.get("unit")
+    if not bounds or not own:
+        return None
     try:
-        value = convert(p.value, p.unit, unit, concept.data.get("molar_mass"))
+        converted = convert(value, unit, own, c.data.get("molar_mass"))
     except (UnitError, ValueError):
-        return True  # incomparable units are reported where the limit is compared
-    return bounds[0] <= value <= bounds[1]
+        return None
+    return bounds[0] <= converted <= bounds[1]
 
 
 def _in_unit(p: PatientFact, t: Threshold) -> float | None:
