@@ -216,6 +216,12 @@ def test_a_group_label_binds_only_its_members():
     assert young.criteria[0].state == "not_applicable" and young.verdict == "eligible"
     older = match_criteria("T", criteria, Patient(age_years=67), TODAY)
     assert older.criteria[0].state == "unknown" and older.verdict == "possibly_eligible"
+    # NCT00005985's other group, "Under 65 years:", is read as an age only over sub-items.
+    groups = parse_criteria("Performance status:\n  -  Under 65 years:\n       -  ECOG 0-1\n")
+    assert groups[1].logic == "if" and [f.kind for f in groups[1].facts] == ["age"]
+    assert match_criteria("T", groups, Patient(age_years=70), TODAY).criteria[0].state == "not_applicable"
+    flat = parse_criteria("Inclusion Criteria:\n- Under 65 years:\n- ECOG 0-1\n")
+    assert flat[0].role == "heading" and not flat[0].facts
 
 
 def test_questions_name_the_qualifier():

@@ -90,6 +90,11 @@ _GRADE = re.compile(
 _DOSE_UNIT = re.compile(r"^(?:[munpk]?g|IU|U|units?|mL)(?:/(?:kg|m\^?2|day|d|week|wk|month|dose|h|hour|min)\b.*)?$",
                         re.I)
 _AGE_LABEL = re.compile(r"\s*age\b", re.I)
+# "Under 65 years:", "65 years and over:" over sub-items: an age group's label ("years" alone is not
+# enough to make a number an age elsewhere: "smoking more than 1 year").
+_AGE_GROUP = re.compile(r"^\W*(?:(?:under|over|below|above|younger\s+than|older\s+than|less\s+than|more\s+than|[<>≤≥])"
+                        r"\s*\d{1,3}\s*years?|\d{1,3}\s*years?\s+(?:and|or)\s+(?:over|older|above|under|younger|below))"
+                        r"(?:\s+(?:of\s+age|old))?\s*:\s*$", re.I)
 _NEXT_LABEL = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[a-z]+){0,3}\s*:")
 # A label over sub-items: "Hematopoietic:", "Patients must have:", "Prior Medication:".
 _HEADING = re.compile(r"^[^.;:]{1,80}:\s*$")
@@ -134,7 +139,7 @@ def parse_item(item: CriterionItem, idx: int = 0, parent: int | None = None, *,
 def _parse_text(text: str, section: str, has_children: bool, age_label: bool
                 ) -> tuple[str, str, int | None, tuple[Fact, ...], int]:
     norm = normalize_text(text)
-    facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label))
+    facts = demographic_facts(norm, age_label_end=_age_label_end(norm, age_label, group=has_children))
     found = mentions(norm)
     if any(h in norm for h in _HEADS):
         found = _elided(norm, found)
@@ -199,9 +204,12 @@ def _elided(text: str, found: list[Mention]) -> list[Mention]:
     return sorted(found + extra, key=lambda x: x.start) if extra else found
 
 
-def _age_label_end(text: str, under_label: bool) -> int:
+def _age_label_end(text: str, under_label: bool, group: bool = False) -> int:
     """Where the "Age:" part of a text ends: legacy records run labels together on one line
-    ("Age: 18 and over Performance status: ECOG 0-2 ...")."""
+    ("Age: 18 and over Performance status: ECOG 0-2 ..."). ``group``: the text heads sub-items, so
+    "Under 65 years:" is an age group's label (in a flat list it would bind nothing: left a heading)."""
+    if group and _AGE_GROUP.match(text):
+        return len(text)
     if not (under_label or _AGE_LABEL.match(text)):
         return 0
     nxt = _NEXT_LABEL.search(text, 4)
