@@ -363,3 +363,11 @@ def test_a_treatment_qualifying_a_list_of_conditions_does_not_stand_alone():
              "exclusion")
     assert {f.kind for f in c.facts} == {"condition"}
     assert [f.qualifier for f in _one("Patients with secondary hypertension", "exclusion").facts] == ["secondary"]
+
+
+def test_sex_words_that_name_someone_else_or_an_organ_and_ages_in_hours():
+    # TREC 2021 candidates NCT00006516, NCT00492726 and NCT00005777.
+    assert all(f.kind != "sex" for f in _one("Infants of substance abusing mothers (ISAM)", "exclusion").facts)
+    assert all(f.kind != "sex" for f in _one("Infections originating from the female genital tract", "exclusion").facts)
+    ages = [f for f in _one("Greater than 12 hrs of age and less than 10 days chronologic age").facts if f.kind == "age"]
+    assert [(f.thresholds[0].op, round(f.thresholds[0].value * 8760)) for f in ages] == [(">", 12), ("<", 240)]

@@ -26,7 +26,8 @@ SCHEMA = {
     "devices": {"name": (str,), "synonyms": (list,)},
 }
 OPTIONAL = {"scores": {"unit": (str,), "scales": (list,)}, "procedures": {"diagnostic": (bool,)},
-            "labs": {"plausible": (list,), "unitless": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)}}
+            "labs": {"plausible": (list,), "unitless": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)},
+            "drug_classes": {"local": (bool,)}}
 
 LOINC = re.compile(r"^\d{1,6}-\d$")
 ATC = re.compile(r"^[A-Z]\d\d[A-Z]{2}\d\d$|^[A-Z]\d\d[A-Z]{2}$")

@@ -230,6 +230,14 @@ def test_questions_name_the_qualifier():
         "Has the patient had hypertension, and is it uncontrolled?", "Is the patient allergic to penicillin?"]
 
 
+def test_inhaled_steroids_do_not_make_a_patient_immunocompromised():
+    criteria = parse_criteria("Exclusion Criteria:\n* Immunodeficiency\n")
+    inhaled = Patient(age_years=30, facts=[fact(kind="drug", concept="inhaled corticosteroid")])
+    assert match_criteria("T", criteria, inhaled, TODAY).criteria[0].state == "unknown"
+    oral = Patient(age_years=30, facts=[fact(kind="drug", concept="prednisone", active=True)])
+    assert match_criteria("T", criteria, oral, TODAY).criteria[0].state == "met"
+
+
 def test_negated_condition_and_age_bounds():
     criteria = parse_criteria("Inclusion Criteria:\n* Age 18 to 75 years\n* No history of diabetes mellitus\n")
     ok = Patient(age_years=50, facts=[fact(kind="condition", concept="diabetes mellitus", negated=True)])

@@ -26,7 +26,7 @@ _LANG = re.compile(
     rf"|\b{_D['language_cue']}\b[^.;]{{0,40}}?\b(?P<lang2>{'|'.join(_D['languages'])})\b", re.I)
 
 _N = r"(?:(?<=age)|\b)(\d{1,3}(?:\.\d)?)(?!\d|\s?(?:st|nd|rd|th)\b)"  # "age18" is written too; "95th" is a rank
-_Y = r"\s*(?P<unit>years?|yrs?|months?|weeks?|days?|hours?)?(?:\s+(?:of\s+age|old))?"
+_Y = r"\s*(?P<unit>years?|yrs?|months?|weeks?|days?|hours?|hrs?)?(?:\s+(?:of\s+age|old))?"
 _OF_AGE = r"(?:(?:the\s+)?age\s+(?:of\s+)?)?"
 # Each pattern yields (op, low, high) through named groups; order matters (ranges first).
 _AGE_PATTERNS = [
@@ -73,6 +73,7 @@ def _age(text: str, label_end: int) -> list[Fact]:
                 continue
             near = text[max(0, m.start() - 25):m.end() + 25]
             unit = (m.group("unit") or "year").lower().rstrip("s")
+            unit = "hour" if unit == "hr" else unit
             bare_range = op == "between" and unit.startswith("y") and m.group("unit")
             if _CONDITIONAL.search(text, max(0, m.start() - 30), m.start()) or \
                     _GESTATION.search(text, max(0, m.start() - 30), m.start()):

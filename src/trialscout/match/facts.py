@@ -169,8 +169,15 @@ def _implied(fact: Fact, patient: Patient) -> list[PatientFact]:
     for condition, (kind, cls) in _IMPLIED_BY.items():
         if fact.concept and lexicon().covers(fact.concept, condition):
             out += [p for p in patient.of_kind(kind) if p.concept and not p.negated and not p.historical
-                    and not p.family and lexicon().covers(cls, p.concept)]
+                    and not p.family and lexicon().covers(cls, p.concept) and not _acts_locally(p.concept)]
     return out
+
+
+def _acts_locally(concept: str) -> bool:
+    """An inhaled or topical drug (lexicon `local`): not a systemic immunosuppressant."""
+    lex = lexicon()
+    return any((c := lex.get("drug_class", name)) is not None and c.data.get("local")
+               for name in (concept, *lex.ancestors(concept)))
 
 
 # Habits a young child does not have: a criterion about them does not apply under this age.
@@ -218,7 +225,11 @@ _UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly[\s-]+controlled|not\s+(?:w
 def _says(p: PatientFact, qualifier: str) -> bool:
     """The patient's fact, or the sentence it came from, carries the criterion's qualifier."""
     rx = _UNCONTROLLED if qualifier == "uncontrolled" else _stem(qualifier)
-    return any(rx.search(t) for t in (p.text, p.provenance.text or ""))
+    sentence = p.provenance.text or ""
+    at = sentence.lower().find(p.text.lower())
+    # Near the fact only: a long note sentence often holds the word for something else.
+    near = sentence[max(0, at - 40):at + len(p.text) + 40] if at >= 0 else ""
+    return bool(rx.search(p.text) or rx.search(near))
 
 
 @cache
