@@ -156,7 +156,8 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     facts.sort(key=lambda f: f.start)
     role = "criterion"
     if (permitted := permission(norm, facts)) is not None:
-        role, facts = ("note" if permitted == "note" else "criterion"), []
+        role = "note" if permitted == "note" else role
+        facts = []
     if is_label(norm, low, facts):
         role, facts = "heading", []
     logic, min_count = _logic(norm, section, facts)

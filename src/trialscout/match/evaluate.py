@@ -62,7 +62,7 @@ def _question(c: Criterion, findings: list[tuple]) -> str:
     return f"Does this apply to you: {c.text}"
 
 
-# How a question names a qualified concept ("Is the patient's hypertension uncontrolled?").
+# Questions for qualifiers a yes/no about the bare concept can't settle ("Is the patient allergic to X?").
 _ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
                   "contraindication": "Is {name} contraindicated for the patient?",
                   "indication": "Has the patient taken {name}, and for what?",
@@ -120,14 +120,14 @@ def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
         # birth control": the contraception asked for is that of women
         findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
     own = _combine([found.value for _, found in findings], "all" if c.logic == "if" else c.logic) if findings else None
-    if kids and c.logic == "if":
-        # The group's rule binds only its members: outside it nothing is asked; when membership is
-        # unknown, sub-items that hold settle it anyway.
+    if kids:
         kid = _at_least(c.min_count, kids)
-        own = NA if own is False else (kid if own is True or kid is True else None)
-    elif kids:
-        kid = _at_least(c.min_count, kids)
-        own = kid if not findings else _combine([own, kid], "all")
+        if c.logic == "if":
+            # The group's rule binds only its members: outside it nothing is asked; when membership is
+            # unknown, sub-items that hold settle it anyway.
+            own = NA if own is False else (kid if own is True or kid is True else None)
+        else:
+            own = kid if not findings else _combine([own, kid], "all")
     partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
     if partial and closed is True and own is False:
         partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
