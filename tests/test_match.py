@@ -408,3 +408,31 @@ def test_condition_with_a_limit_is_not_decided_by_presence():
     # having hypertension does not say the pressure is above 170/100
     assert _closed("Hypertension of > 170/100 mm of Hg", "exclusion", p) == "unknown"
     assert _closed("Hypertension", "exclusion", p) == "met"
+
+
+def test_either_or_criteria_bind_their_population_and_what_comes_before_the_list():
+    # Real wording (TrialGPT dev pairs, TREC 2021 trials). The population was once read as one of the
+    # alternatives: any adult man "met" the first, any man was excluded by the second.
+    criteria = parse_criteria(
+        "Inclusion Criteria:\n* Men or women aged 18 or older with type 2 diabetes or prediabetes\n"
+        "* Present with active SLE disease with at least one of the following symptoms: i) Arthritis "
+        "ii) Inflammatory-type skin rash iii) Oral ulcers\n"
+        "Exclusion Criteria:\n* Males with prostate cancer or hypertension\n")
+    man = Patient(age_years=40, sex="male", facts=[fact(kind="condition", concept="rash")])
+    states = [c.state for c in match_criteria("T", criteria, man, TODAY).criteria]
+    assert states == ["unknown", "unknown", "unknown"]
+    sick = Patient(age_years=40, sex="male", facts=[fact(kind="condition", concept="prediabetes"),
+                                                    fact(kind="condition", concept="hypertension")])
+    assert [c.state for c in match_criteria("T", criteria, sick, TODAY).criteria][::2] == ["met", "met"]
+    teen = Patient(age_years=16, sex="male", facts=[fact(kind="condition", concept="prediabetes")])
+    assert match_criteria("T", criteria, teen, TODAY).criteria[0].state == "not_met"
+
+
+def test_one_listed_alternative_settles_a_criterion_read_only_in_part():
+    criteria = parse_criteria(
+        "Inclusion Criteria:\n* Clinical diagnosis of one or more risk factors, such as diabetes, smoking habit, "
+        "lipid metabolism abnormality, history of ischemic heart disease (IHD) or cerebrovascular disease, "
+        "obesity (BMI>25), chronic heart failure (NYHA II-III), and electrocardiogram abnormalities\n")
+    obese = Patient(age_years=58, sex="female", facts=[fact(kind="condition", concept="obesity")])
+    assert match_criteria("T", criteria, obese, TODAY).criteria[0].state == "met"
+    assert match_criteria("T", criteria, Patient(age_years=58), TODAY).criteria[0].state == "unknown"

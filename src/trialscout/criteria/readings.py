@@ -187,3 +187,19 @@ def is_label(text: str, low: str, facts: list[Fact]) -> bool:
     words = list(_WORD.finditer(low))
     return len(words) <= 4 and all(f.kind in LABEL_KINDS for f in facts) and all(
         w.group() in _LABEL_WORDS or any(f.start <= w.start() < f.end for f in facts) for w in words)
+
+
+# --- alternatives ------------------------------------------------------------------------------------
+_OPEN_LIST = re.compile(r"\b(?:(?P<following>(?:one\s+or\s+more|at\s+least\s+(?:one|1)|any\s+(?:one\s+)?)\s*(?:\(1\)\s*)?"
+                        r"of\s+the\s+following)|one\s+or\s+more|at\s+least\s+(?:one|1)|any\s+(?:one\s+)?of|either|"
+                        r"such\s+as|e\.\s?g\.|for\s+example|including)\b", re.I)
+
+
+def alternatives(text: str) -> tuple[bool, int | None]:
+    """Whether a criterion says outright that it lists alternatives ("one or more risk factors, such as
+    diabetes, smoking, obesity, ..."), and where a list "of the following" starts: what it names before
+    that is required with one of them ("active SLE with at least one of the following: arthritis, ...")."""
+    m = _OPEN_LIST.search(text)
+    if not m:
+        return False, None
+    return True, (m.start() if m.group("following") else None)

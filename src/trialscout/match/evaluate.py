@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from trialscout.criteria import Criterion, describe_fact
+from trialscout.criteria import Criterion, alternatives, describe_fact
 from trialscout.patients import Patient
 
 from .facts import NA, Finding, check_fact
@@ -31,6 +31,27 @@ def _combine(values: list, logic: str) -> bool | None | str:
     if logic == "any":
         return True if True in vals else (False if all(v is False for v in vals) else None)
     return False if False in vals else (True if all(v is True for v in vals) else None)
+
+
+def _facts_hold(c: Criterion, findings: list[tuple], logic: str) -> bool | None | str:
+    """The facts combined by the criterion's logic. In an either/or criterion the population it speaks of
+    is not one of the alternatives: "men or women aged 18 or older with type 2 diabetes or prediabetes"
+    needs the age *and* one of the conditions, "males with prostate cancer or hypertension" excludes
+    no man without either. For exclusions only the sex binds so: "over 65 or with diabetes" names two
+    ways to be excluded, and reading it as one would let patients through. What comes before "at least
+    one of the following" is required too."""
+    values = [found.value for _, found in findings]
+    if logic != "any":
+        return _combine(values, logic)
+    binding = ("sex", "age") if c.section == "inclusion" else ("sex",)
+    _, following = alternatives(c.text)
+    required = [found.value for f, found in findings
+                if f.kind in binding or (following is not None and f.end <= following)]
+    rest = [found.value for f, found in findings
+            if not (f.kind in binding or (following is not None and f.end <= following))]
+    if not required or not rest:
+        return _combine(values, logic)
+    return _combine([_combine(required, "all"), _combine(rest, "any")], "all")
 
 
 def _at_least(n: int | None, values: list) -> bool | None | str:
@@ -119,7 +140,7 @@ def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
         # "women of childbearing age not using contraception", "female patients have adequate
         # birth control": the contraception asked for is that of women
         findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
-    own = _combine([found.value for _, found in findings], "all" if c.logic == "if" else c.logic) if findings else None
+    own = _facts_hold(c, findings, "all" if c.logic == "if" else c.logic) if findings else None
     if kids:
         kid = _at_least(c.min_count, kids)
         if c.logic == "if":
@@ -131,6 +152,9 @@ def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
     partial = findings and own in (True, False) and c.leftover > _MAX_LEFTOVER
     if partial and closed is True and own is False:
         partial = False  # closed world: a concept the criterion needs is absent, whatever the rest says
+    if partial and own is True and c.logic == "any" and alternatives(c.text)[0] and any(
+            found.value is True and found.evidence and not f.negated for f, found in findings):
+        partial = False  # one of the alternatives it lists is in the record; the words not read are more of them
     if partial:
         own = None  # the facts read only part of the criterion: don't let them decide it
     evidence = [p for _, found in findings for p in found.evidence]
