@@ -244,8 +244,8 @@ def test_exclusion_conjunctions():
 
 
 def test_negative_test_for_a_condition_is_its_absence():
-    c = _one("Negative allergy skin test (AST)")
-    assert [(f.concept, f.negated) for f in c.facts] == [("allergy", True)]
+    for text in ("Negative tuberculosis skin test", "Negative test for hepatitis B", "Tested negative for HIV infection"):
+        assert [f.negated for f in _one(text).facts if f.kind == "condition"] == [True], text
     assert not any(f.negated for f in _one("Triple negative breast cancer").facts)
 
 
@@ -356,6 +356,14 @@ def test_qualifiers_spread_over_lists_and_follow_conditions():
     c = _one("Has unresolved toxicities from previous anticancer therapy;", "exclusion")
     assert [f.qualifier for f in c.facts] == ["aftermath"]
     assert _one("Patients with active sarcoidosis requiring corticosteroids", "exclusion").logic == "all"
+
+    # "major" narrows a concept unless it is part of its name (TrialGPT dev pair 303's wording)
+    c = _one("Any major psychiatric disorder, such as severe depression, psychosis or seizures", "exclusion")
+    assert (c.facts[0].concept, c.facts[0].qualifier) == ("psychiatric disorder", "major")
+    assert _one("Major depressive disorder", "exclusion").facts[0].qualifier is None
+    # an allergy skin test is a test, not an allergy: "negative" says what it showed, not "no allergies"
+    assert [(f.kind, f.concept) for f in _one("Negative allergy skin test (AST)").facts] == [
+        ("procedure", "allergy skin test")]
 
 
 def test_a_treatment_qualifying_a_list_of_conditions_does_not_stand_alone():

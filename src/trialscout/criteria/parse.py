@@ -31,7 +31,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 7
+PARSER_VERSION = 8
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
@@ -70,6 +70,8 @@ _MODALITY_BEFORE = re.compile(r"\b(?:on|by|at|via|using|from|in|per|with|as\s+(?
 _MODALITY_AFTER = re.compile(r"^\W{0,3}(?:\w+\W+){0,1}(?:shows?|showing|shown|reveals?|revealing|revealed|demonstrat\w*|"
                              r"indicat\w*|suggest\w*|finding\w*|abnormalit\w*|evidence|confirm\w*|proven|documented)\b", re.I)
 _NEG_TEST_BEFORE = re.compile(r"\bnegative\s+$", re.I)
+_NEG_TEST_FOR = re.compile(r"\b(?:negative\s+(?:\w+\s+)?(?:tests?|testing|screen(?:ing)?|serology|results?)|"
+                           r"tested\s+negative|test(?:s|ed)?\s+(?:is\s+|was\s+)?negative)\s+for\s+$", re.I)
 _TEST_AFTER = re.compile(r"\s*(?:skin\s+|blood\s+|serum\s+)?(?:tests?|testing|screen(?:ing)?|serology)\b", re.I)
 _QUALIFIER_GAP = re.compile(r"^\s*(?:\(|of|with|:|,)?\s*(?:more\s+than|greater\s+than|less\s+than|over|above|below)?\s*$", re.I)
 _CLAUSE_END = re.compile(r"[;]|\.(?:\s|$)")
@@ -248,10 +250,10 @@ def _concept_facts(text: str, low: str, found: list[Mention], thresholds: list[R
     examples = [(x.start(), x.end()) for x in _EXAMPLES.finditer(text)]
     found = [m for m in found if not any(s <= m.start < e and any(f.end <= s for f in found) for s, e in examples)]
     found = [m for m in found if not _modality(text, m, found)]
-    # "Negative allergy skin test": a negative test for the condition, i.e. the condition is absent.
-    found = [replace(m, negated=True) if m.kind == "condition" and not m.negated
-             and _NEG_TEST_BEFORE.search(text, max(0, m.start - 12), m.start) and _TEST_AFTER.match(text, m.end)
-             else m for m in found]
+    # "Negative tuberculin skin test", "negative test for hepatitis B": the condition is absent.
+    found = [replace(m, negated=True) if m.kind == "condition" and not m.negated and (
+             (_NEG_TEST_BEFORE.search(text, max(0, m.start - 12), m.start) and _TEST_AFTER.match(text, m.end))
+             or _NEG_TEST_FOR.search(text, max(0, m.start - 40), m.start)) else m for m in found]
     found = without_labels(text, found)
     main = [m for m in found if not any(s <= m.start < e for s, e in exceptions)]
     indicated = indications(text, low, main)

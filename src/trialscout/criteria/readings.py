@@ -35,9 +35,12 @@ _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
                  r"end[\s-]+stage|advanced|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERE_CUES = ("control", "sever", "signific", "stable", "compensat", "sympto", "serious", "refract", "threat",
-                "stage", "advanc", "famil", "heredit", "congenit", "second", "other", "another", "additional")
+                "stage", "advanc", "major", "famil", "heredit", "congenit", "second", "other", "another", "additional")
 # Up to two words may sit between ("severe chronic heart failure") but no list break ...
-_SEVERITY = re.compile(rf"\b{_SEVERE_WORDS}(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
+# "Major" narrows a concept ("major psychiatric disorder") unless it is part of its name ("major depressive
+# disorder", "major bleeding").
+_MAJOR = re.compile(r"(?P<q>major)\s+", re.I)
+_SEVERITY = re.compile(rf"\b(?:{_SEVERE_WORDS}|(?P<major>major)\s+)(?:(?!or\b|and\b)[a-z-]+\s+){{0,2}}$", re.I)
 # ... except over a whole list: "uncontrolled renal, hepatic, hematological, ..., or cardiac disease".
 _SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe|clinically\s+significant|significant|"
                             r"unstable|decompensated|serious)\s+(?=[^.;]*(?:,|\bor\b|\band\b))"
@@ -95,6 +98,7 @@ def condition_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]
     if not any(c in low for c in _SEVERE_CUES):
         return None
     q = (_INSIDE.match(text, m.start, m.end) or _SEVERITY.search(text, max(0, m.start - 50), m.start)
+         or (None if "major" in m.concept.lower() else _MAJOR.match(text, m.start, m.end))
          or _OTHER.search(text, max(0, m.start - 50), m.start)
          or _SEVERITY_LIST.search(text, max(clause[0], m.start - 200), m.start)
          or _UNCONTROLLED_AFTER.match(text, m.end))
