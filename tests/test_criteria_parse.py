@@ -379,3 +379,17 @@ def test_sex_words_that_name_someone_else_or_an_organ_and_ages_in_hours():
     assert all(f.kind != "sex" for f in _one("Infections originating from the female genital tract", "exclusion").facts)
     ages = [f for f in _one("Greater than 12 hrs of age and less than 10 days chronologic age").facts if f.kind == "age"]
     assert [(f.thresholds[0].op, round(f.thresholds[0].value * 8760)) for f in ages] == [(">", 12), ("<", 240)]
+
+
+def test_readings_found_on_trec_2021_candidates():
+    # Real wording from legacy NCI records that ruled judged-eligible TREC 2021 patients out.
+    c = _one("No other prior or concurrent malignancy except surgically cured carcinoma in situ of the cervix")
+    assert (c.facts[0].concept, c.facts[0].qualifier) == ("malignancy", "other")
+    assert _one("No bilateral malignancy or mass in the opposite breast").facts[0].qualifier == "bilateral"
+    # a permission on a condition: unparsed, never "must have amyloidosis and no myeloma"
+    c = _one("Primary amyloidosis without subsequent multiple myeloma allowed")
+    assert not c.facts
+    # VAD here is a myeloma regimen, not a ventricular assist device: the bare abbreviation is not read
+    assert not _one("No demonstrated resistance to VAD").facts
+    c = _one("Eligible for a high-priority curative autologous transplant", "exclusion")
+    assert [(f.concept, f.qualifier) for f in c.facts] == [("autologous stem cell transplantation", "planned")]

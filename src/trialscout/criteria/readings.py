@@ -33,9 +33,9 @@ _WORD = re.compile(r"[a-z]+")
 # --- qualifiers of a condition -----------------------------------------------------------------------
 _SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
-                 r"end[\s-]+stage|advanced|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
+                 r"end[\s-]+stage|advanced|bilateral|contralateral|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERE_CUES = ("control", "sever", "signific", "stable", "compensat", "sympto", "serious", "refract", "threat",
-                "stage", "advanc", "major", "famil", "heredit", "congenit", "second", "other", "another", "additional")
+                "stage", "advanc", "major", "lateral", "famil", "heredit", "congenit", "second", "other", "another", "additional")
 # Up to two words may sit between ("severe chronic heart failure") but no list break ...
 # "Major" narrows a concept ("major psychiatric disorder") unless it is part of its name ("major depressive
 # disorder", "major bleeding").
@@ -48,8 +48,10 @@ _SEVERITY_LIST = re.compile(r"\b(?P<q>uncontrolled|poorly[\s-]+controlled|severe
 # The lexicon knows some qualified phrases whole ("uncontrolled hypertension", "second malignancy").
 _INSIDE = re.compile(_SEVERE_WORDS + r"|(?P<o>other|another|additional|second)\s+", re.I)
 # "no other (prior) malignancy", "second primary cancer"; not "second remission of AML"
-_OTHER = re.compile(r"\b(?P<q>other|another|additional|second)\s+(?:(?:prior|previous|active|concurrent|current|primary|"
-                    r"invasive|known|serious|significant|major|chronic|malignant)\s+){0,2}$", re.I)
+_MODIFIER = r"(?:prior|previous|active|concurrent|current|primary|invasive|known|serious|significant|major|chronic|malignant)"
+# "no other prior or concurrent malignancy" (the lexicon may read "concurrent malignancy" whole)
+_OTHER = re.compile(rf"\b(?P<q>other|another|additional|second)\s+(?:{_MODIFIER}\s+(?:(?:or|and|and/or)\s+)?)"
+                    r"{0,2}$", re.I)
 # "Hypertension that can not be well controlled through antihypertensive drugs"
 _UNCONTROLLED_AFTER = re.compile(r"\s*,?\s*(?:that|which)?\s*(?:is|are|can|could)?\s*(?:not|n't|cannot|can\s+not)\s+"
                                  r"(?:be\s+)?(?:well\s+|adequately\s+|sufficiently\s+)?controlled", re.I)
@@ -63,6 +65,10 @@ _REACTION_CUES = ("sensitiv", "allerg", "intoleran", "anaphyla", "contraindic")
 _AFTERMATH = re.compile(r"\b(?:toxicit\w*|adverse\s+(?:events?|reactions?|effects?)|side[\s-]+effects?|complications?)\s+"
                         r"(?:from|of|due\s+to|related\s+to|associated\s+with|attributed\s+to|caused\s+by)\b[^.;]*$", re.I)
 _AFTERMATH_CUES = ("toxic", "adverse", "side effect", "side-effect", "complication")
+# "Eligible for a curative autologous transplant", "scheduled for surgery": a plan, not a past exposure.
+_PLANNED = re.compile(r"\b(?:eligible|candidates?|scheduled|planned|planning|awaiting|listed|referred)\s+(?:for|to\s+(?:undergo|"
+                      r"receive|have))\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
+_PLANNED_CUES = ("eligible", "candidate", "schedul", "plann", "await", "listed", "referr")
 # "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for.
 _FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
                   r"(?:[a-z-]+\s+){0,2}$", re.I)
@@ -87,9 +93,10 @@ _LABEL_COLON = re.compile(r"\s*:\s*(?P<placeholder>not\s+specified|none\b|n/?a\b
 # "Prior radiotherapy allowed": says what does NOT exclude. With a condition attached ("allowed if
 # completed 4 weeks ago") it is a rule this parser cannot state: unparsed, never a requirement.
 _PERMISSIVE = re.compile(r"\b(?:allowed|permitted|acceptable|(?:is|are|remain)\s+eligible)\b", re.I)
-_NEGATION_CUE = re.compile(r"\b(?:no|not|never|none|without|cannot|exclud\w*|prohibit\w*|unless)\b|n't\b", re.I)
+# ("X without Y allowed" permits X on a condition: "without" is not a negation of the permission)
+_NEGATION_CUE = re.compile(r"\b(?:no|not|never|none|cannot|exclud\w*|prohibit\w*|unless)\b|n't\b", re.I)
 _SENTENCE_BREAK = re.compile(r"[.;]\s+\S")  # one permissive sentence in a longer criterion says less
-_CONDITIONAL = re.compile(r"\b(?:if|provided|as\s+long\s+as|only|must|but|except|other\s+than|after|more|less|least|"
+_CONDITIONAL = re.compile(r"\b(?:if|provided|as\s+long\s+as|only|must|but|except|without|other\s+than|after|more|less|least|"
                           r"maximum|minimum|up\s+to|within|since|until|when|stable|[<>≤≥]|\d)", re.I)
 
 
@@ -113,13 +120,15 @@ def condition_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]
 
 
 def exposure_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]) -> str | None:
-    """"allergy", "contraindication" or "aftermath" when the drug is named as what the patient reacts to
-    or what left effects behind, rather than as something taken."""
+    """"allergy", "contraindication", "aftermath" or "planned" when the drug or procedure is named as what
+    the patient reacts to, what left effects behind or what is planned, rather than as something taken."""
     if m.kind not in EXPOSURES:
         return None
     start = max(clause[0], m.start - 120)
     if any(c in low for c in _AFTERMATH_CUES) and _AFTERMATH.search(text, start, m.start):
         return "aftermath"
+    if any(c in low for c in _PLANNED_CUES) and _PLANNED.search(text, max(clause[0], m.start - 60), m.start):
+        return "planned"
     if m.kind == "procedure" or not any(c in low for c in _REACTION_CUES):
         return None
     r = _REACTION.search(text, start, m.start)

@@ -88,6 +88,7 @@ _ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
                   "contraindication": "Is {name} contraindicated for the patient?",
                   "indication": "Has the patient taken {name}, and for what?",
                   "aftermath": "Has {name} left the patient with lasting effects?",
+                  "planned": "Is {name} planned for the patient?",
                   "other": "Besides the condition this trial is for, has the patient had {name}?"}
 
 
