@@ -393,3 +393,5 @@ def test_readings_found_on_trec_2021_candidates():
     assert not _one("No demonstrated resistance to VAD").facts
     c = _one("Eligible for a high-priority curative autologous transplant", "exclusion")
     assert [(f.concept, f.qualifier) for f in c.facts] == [("autologous stem cell transplantation", "planned")]
+    c = _one("Have a current chronic medical condition for which influenza vaccine is normally recommended.", "exclusion")
+    assert [f.qualifier for f in c.facts] == ["indication"]

@@ -68,6 +68,8 @@ _AFTERMATH_CUES = ("toxic", "adverse", "side effect", "side-effect", "complicati
 # "Eligible for a curative autologous transplant", "scheduled for surgery": a plan, not a past exposure.
 _PLANNED = re.compile(r"\b(?:eligible|candidates?|scheduled|planned|planning|awaiting|listed|referred)\s+(?:for|to\s+(?:undergo|"
                       r"receive|have))\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
+_FOR_WHICH = re.compile(r"\bfor\s+which\s+(?:an?\s+|the\s+)?$", re.I)
+_RECOMMENDED = re.compile(r"\s+(?:is|are|would\s+be)\s+(?:\w+\s+)?(?:recommended|indicated|required|needed|advised)\b", re.I)
 _PLANNED_CUES = ("eligible", "candidate", "schedul", "plann", "await", "listed", "referr")
 # "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for.
 _FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
@@ -129,6 +131,8 @@ def exposure_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int])
         return "aftermath"
     if any(c in low for c in _PLANNED_CUES) and _PLANNED.search(text, max(clause[0], m.start - 60), m.start):
         return "planned"
+    if "which" in low and _FOR_WHICH.search(text, start, m.start) and _RECOMMENDED.match(text, m.end):
+        return "indication"  # "a condition for which influenza vaccine is recommended": the condition is asked
     if m.kind == "procedure" or not any(c in low for c in _REACTION_CUES):
         return None
     r = _REACTION.search(text, start, m.start)
