@@ -26,7 +26,7 @@ SCHEMA = {
     "devices": {"name": (str,), "synonyms": (list,)},
 }
 OPTIONAL = {"scores": {"unit": (str,), "scales": (list,)}, "procedures": {"diagnostic": (bool,)},
-            "labs": {"plausible": (list,), "unitless": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)},
+            "labs": {"plausible": (list,), "unitless": (list,), "normal": (list,)}, "drugs": {"class_min_weekly_mg": (dict,)},
             "drug_classes": {"local": (bool,)}}
 
 LOINC = re.compile(r"^\d{1,6}-\d$")
@@ -192,3 +192,12 @@ def test_drug_class_wording_variants():
                        ("immunosuppressive medicines", "immunosuppressant")):
         words = [w.lower() for w in re.findall(r"[^\W\d_]+|\d+(?:\.\d+)?|\S", text)]
         assert [hit[1] for hit in lex.longest(words)] == [name], text
+
+
+def test_reference_ranges_lie_within_plausible_values(lex):
+    for lab in lex["labs"]:
+        if "normal" in lab:
+            lo, hi = lab["normal"]
+            assert lo < hi, lab["name"]
+            if "plausible" in lab:
+                assert lab["plausible"][0] <= lo and hi <= lab["plausible"][1], lab["name"]

@@ -436,3 +436,22 @@ def test_one_listed_alternative_settles_a_criterion_read_only_in_part():
     obese = Patient(age_years=58, sex="female", facts=[fact(kind="condition", concept="obesity")])
     assert match_criteria("T", criteria, obese, TODAY).criteria[0].state == "met"
     assert match_criteria("T", criteria, Patient(age_years=58), TODAY).criteria[0].state == "unknown"
+
+
+def test_a_lab_reported_normal_settles_only_limits_outside_its_reference_range():
+    criteria = parse_criteria(
+        "Exclusion Criteria:\n* Hematocrit is < 25\n* AST or ALT > 2.5 x ULN\n* Platelets < 150,000/uL\n"
+        "* Serum creatinine > 2 mg/dL\n")
+    normal = Patient(age_years=36, sex="female", facts=[
+        fact(kind="lab", concept=c, text="CBC and chemistry normal", interpretation="normal")
+        for c in ("hematocrit", "aspartate aminotransferase", "alanine aminotransferase", "platelet count",
+                  "serum creatinine")])
+    states = [c.state for c in match_criteria("T", criteria, normal, TODAY).criteria]
+    # a normal platelet count can be 140,000: "< 150,000" stays open
+    assert states == ["not_met", "not_met", "unknown", "not_met"]
+    high = Patient(age_years=36, facts=[fact(kind="lab", concept="alanine aminotransferase", text="ALT elevated",
+                                             interpretation="high")])
+    assert match_criteria("T", criteria, high, TODAY).criteria[1].state == "unknown"  # high, but 2.5 x ULN?
+    both = Patient(age_years=36, facts=[fact(kind="lab", concept="hematocrit", interpretation="normal"),
+                                        fact(kind="lab", concept="hematocrit", interpretation="low")])
+    assert match_criteria("T", criteria, both, TODAY).criteria[0].state == "unknown"

@@ -440,3 +440,30 @@ def test_note_recent_delivery_is_not_pregnancy() -> None:
                           "1. She had given birth to a healthy child 3 weeks before.")
     preg = [f for f in p.facts if f.kind == "pregnancy"]
     assert preg and all(f.negated for f in preg)
+
+
+def test_note_labs_reported_without_numbers() -> None:
+    # TrialGPT dev note (sigir-201415): "The complete blood count and biochemical profile are normal."
+    p = patient_from_note("0. A 36-year-old woman presents with vaginal spotting.\n"
+                          "1. The complete blood count and biochemical profile are normal.\n"
+                          "2. Elevated LDH. Renal function is low-normal. Her platelets are 90,000/uL.")
+    assert _one(p, "lab", "hematocrit").interpretation == "normal"
+    assert _one(p, "lab", "alanine aminotransferase").interpretation == "normal"
+    assert _one(p, "lab", "lactate dehydrogenase").interpretation == "high"
+    assert _one(p, "lab", "estimated glomerular filtration rate").interpretation == "normal"
+    counts = [f for f in p.facts if f.concept == "platelet count"]
+    assert [(f.value, f.interpretation) for f in counts if f.value] == [(90.0, None)]  # the number is kept
+    for said in ("Labs are pending.", "Labs were notable for low potassium.", "Liver enzymes are not elevated.",
+                 "Labs are normal except for an elevated ALT."):
+        kept = [f for f in patient_from_note(said).facts if f.interpretation]
+        assert all(f.concept not in ("alanine aminotransferase", "transaminases") or f.interpretation == "high"
+                   for f in kept), (said, kept)
+
+
+def test_fhir_observation_with_only_an_interpretation_flag() -> None:
+    p = patient_from_fhir(_bundle(_obs(
+        "o-flag", code={"coding": [{"system": "http://loinc.org", "code": "777-3"}], "text": "Platelets"},
+        interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                     "code": "N"}]}])))
+    plt = _one(p, "lab", "platelet count")
+    assert (plt.value, plt.interpretation) == (None, "normal") and p.problems == []

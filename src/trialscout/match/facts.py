@@ -8,6 +8,7 @@ condition from a record is not evidence that the patient doesn't have it, so it 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 import re
 from dataclasses import dataclass, field
@@ -284,7 +285,7 @@ def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
     if fact.window:
         facts = [p for p in facts if _in_window(fact, p, as_of)]
     if not facts:
-        return Finding(None, f"no {fact.concept} value")
+        return _reported(fact, patient, as_of) or Finding(None, f"no {fact.concept} value")
     latest = max(facts, key=lambda p: p.start or dt.date.min)
     results = []
     for t in fact.thresholds:
@@ -313,6 +314,79 @@ def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
         return Finding(None, f"no limit applies to this patient for {fact.concept}", [latest])
     ok = all(results)
     return Finding(ok, f"{latest.text} = {latest.value:g} {latest.unit or ''}".rstrip(), [latest])
+
+
+# What a result reported only as normal / high / low says, as a multiple of the upper or lower limit of
+# normal (ULN, LLN). Low is under the LLN, so under the ULN too; the bounds are open where nothing is known.
+_RELATIVE = {("ULN", "normal"): (0.0, 1.0), ("ULN", "high"): (1.0 + 1e-9, math.inf), ("ULN", "low"): (0.0, 1.0),
+             ("LLN", "normal"): (1.0, math.inf), ("LLN", "high"): (1.0, math.inf), ("LLN", "low"): (0.0, 1.0 - 1e-9)}
+
+
+def _reported(fact: Fact, patient: Patient, as_of: dt.date) -> Finding | None:
+    """A lab the record reports only as normal, high or low ("CBC normal"): it settles a limit only when the
+    whole range it allows lies on one side (platelets <= 100,000/uL against a normal count: not met;
+    AST > 2.5 x ULN against normal LFTs: not met; platelets < 140,000 against normal: unknown, a normal
+    range starts about there)."""
+    facts = [p for p in _relevant(fact, patient, ("lab",)) if p.value is None and p.interpretation]
+    if fact.kind != "lab" or not facts or (fact.window and not all(_in_window(fact, p, as_of) for p in facts)):
+        return None
+    words = sorted({p.interpretation for p in facts})
+    if len(words) > 1:
+        return Finding(None, f"{fact.concept}: the record says both {' and '.join(words)}", facts)
+    word, lab = words[0], lexicon().get("lab", fact.concept or "")
+    results = []
+    for t in fact.thresholds:
+        if t.alternative or (t.sex and patient.sex and t.sex != patient.sex):
+            continue
+        if t.relative_to:
+            span = _RELATIVE.get((t.relative_to, word))
+            results.append(None if span is None else _span_holds(span, t.value, t.high, t.op))
+        else:
+            found = _absolute(t, lab, word)
+            results.append(None if found is None else _span_holds(*found, op=t.op))
+    if not results or None in results and False not in results:
+        return Finding(None, f"{fact.concept} reported {word} ({facts[0].text}), which does not settle "
+                             f"{fact.text!r}", facts)
+    return Finding(all(results), f"{fact.concept} reported {word} ({facts[0].text})", facts)
+
+
+def _absolute(t: Threshold, lab, word: str) -> tuple[tuple[float, float], float, float | None] | None:
+    """The values a normal / high / low result can have and the limit, both in the lab's unit (None: the
+    lab has no reference range, or the limit's unit doesn't convert)."""
+    normal, own = (lab.data.get("normal"), lab.data.get("unit")) if lab else (None, None)
+    if not normal:
+        return None
+    if t.norm_value is not None and t.norm_unit == own:
+        value, high = t.norm_value, t.norm_high
+    else:
+        unit = t.unit if t.unit or not own else getattr(_unitless(t, lab.name), "unit", None)
+        if (unit is None) != (own is None):
+            return None
+        try:
+            value, high = (v if v is None or own is None else convert(v, unit, own, lab.data.get("molar_mass"))
+                           for v in (t.value, t.high))
+        except (UnitError, ValueError):
+            return None
+    lo, hi = normal
+    # The widened range's ends are not one laboratory's limits: "high" is only known to be above its low end.
+    span = {"normal": (lo, hi), "high": (lo, math.inf), "low": (0.0, hi)}[word]
+    return span, value, high
+
+
+def _span_holds(span: tuple[float, float], value: float, high: float | None, op: str) -> bool | None:
+    """Whether every value in ``span`` passes the limit (True), none does (False), or it depends (None)."""
+    a, b = span
+    if op == "<":
+        return True if b < value else (False if a >= value else None)
+    if op == "<=":
+        return True if b <= value else (False if a > value else None)
+    if op == ">":
+        return True if a > value else (False if b <= value else None)
+    if op == ">=":
+        return True if a >= value else (False if b < value else None)
+    if op == "between" and high is not None:
+        return True if value <= a and b <= high else (False if b < value or a > high else None)
+    return None
 
 
 def _limit(t: Threshold) -> Threshold:

@@ -219,6 +219,10 @@ def _value(r: _Reader, obs: Any, ref: str, text: str, codes: dict[str, str], sta
                                                             "valueDateTime", "valuePeriod", "valueTime")):
         r.problems.append(f"{ref}: non-numeric value of '{text}' not read")
         return True
+    elif fact_kind == "lab" and (word := _interpretation(obs)) is not None:
+        # A result given only as its flag ("N", "H", "L"): the matcher reads it against reference ranges.
+        r.add("lab", concept, f"{text} ({word})", codes, ref, interpretation=word, start=start)
+        return True
     else:
         return False
     if fact_kind == "score" and (s := scale_from_unit(raw_unit)) is not None:
@@ -231,6 +235,16 @@ def _value(r: _Reader, obs: Any, ref: str, text: str, codes: dict[str, str], sta
         scale = scale_for(concept, value, scale)
     r.add(fact_kind, concept, text, codes, ref, value=value, unit=unit, scale_max=scale, start=start)
     return True
+
+
+# HL7 v3 ObservationInterpretation codes for normal, high and low
+_INTERPRETATION = {"N": "normal", "H": "high", "HH": "high", "HU": "high", "L": "low", "LL": "low", "LU": "low"}
+
+
+def _interpretation(obs: Any) -> str | None:
+    codes = {c.code for cc in getattr(obs, "interpretation", None) or [] for c in cc.coding or [] if c.code}
+    words = {_INTERPRETATION[c] for c in codes if c in _INTERPRETATION}
+    return words.pop() if len(words) == 1 else None
 
 
 def _answer(obs: Any) -> tuple[str, set[str]]:

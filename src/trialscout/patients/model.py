@@ -43,6 +43,8 @@ class PatientFact(BaseModel):
     negated: bool = False  # stated absent: "denies diabetes", clinicalStatus refuted
     historical: bool = False
     family: bool = False  # about a relative, not the patient
+    # a lab reported without a number: "normal" (within the reference range), "high" or "low"
+    interpretation: Literal["normal", "high", "low"] | None = None
     provenance: Provenance
 
 

@@ -17,6 +17,7 @@ from ..criteria.numbers import NUMBER_WORDS, normalize_text
 from ..criteria.thresholds import _measure  # the criteria engine's number+unit reader: same parsing here
 from .concepts import contradictions, frequency_of, normalize_value, scale_for
 from .model import Patient, PatientFact, Provenance
+from .reported import interpretation_near, panel_facts
 
 __all__ = ["MAX_CHARS", "MAX_SENTENCE", "patient_from_note", "split_sentences"]
 
@@ -223,11 +224,13 @@ def _sentence_facts(label: str, sentence: str, problems: list[str], as_of: dt.da
         if m.kind in ("drug", "drug_class"):
             frequency = frequency or frequency_of(sentence[span_end:end])
         start = _when(sentence, m.start, m.end, as_of, age) if as_of and not m.family else None
+        reported = interpretation_near(sentence, m.start, m.end) if m.kind == "lab" and value is None else None
         facts.append(PatientFact(
             kind=kind, concept=m.concept, text=sentence[m.start:span_end],  # type: ignore[arg-type]
-            value=value, unit=unit, start=start,
+            value=value, unit=unit, start=start, interpretation=reported,
             scale_max=scale, frequency=frequency, negated=m.negated, historical=m.historical,
             family=m.family, provenance=prov))
+    facts += panel_facts(sentence, prov, {m.concept for m in found if m.kind == "lab"})
     for kind, rx in (("pregnancy", _PREG), ("breastfeeding", _BREAST), ("consent", _CONSENT),
                      ("compliance", _COMPLY)):
         if (f := _flag(kind, rx, sentence, prov)) is not None:
@@ -257,7 +260,8 @@ def patient_from_note(text: str, source_name: str = "note", as_of: dt.date | Non
     for label, _, sentence in sents:
         for f in _sentence_facts(label, sentence, problems, as_of, patient.age_years):
             # The same statement repeated adds nothing for matching; the first one is cited.
-            key = (f.kind, f.concept or f.text.lower(), f.negated, f.historical, f.family, f.value, f.unit, f.start)
+            key = (f.kind, f.concept or f.text.lower(), f.negated, f.historical, f.family, f.value, f.unit, f.start,
+                   f.interpretation)
             if key not in seen:
                 seen.add(key)
                 patient.facts.append(f)
