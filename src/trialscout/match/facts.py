@@ -327,8 +327,10 @@ def _reported(fact: Fact, patient: Patient, as_of: dt.date) -> Finding | None:
     whole range it allows lies on one side (platelets <= 100,000/uL against a normal count: not met;
     AST > 2.5 x ULN against normal LFTs: not met; platelets < 140,000 against normal: unknown, a normal
     range starts about there)."""
+    if fact.kind != "lab":
+        return None
     facts = [p for p in _relevant(fact, patient, ("lab",)) if p.value is None and p.interpretation]
-    if fact.kind != "lab" or not facts or (fact.window and not all(_in_window(fact, p, as_of) for p in facts)):
+    if not facts or (fact.window and not all(_in_window(fact, p, as_of) for p in facts)):
         return None
     words = sorted({p.interpretation for p in facts})
     if len(words) > 1:
@@ -338,7 +340,9 @@ def _reported(fact: Fact, patient: Patient, as_of: dt.date) -> Finding | None:
     for t in fact.thresholds:
         if t.alternative or (t.sex and patient.sex and t.sex != patient.sex):
             continue
-        if t.relative_to:
+        if t.sex and patient.sex is None:
+            results.append(None)
+        elif t.relative_to:
             span = _RELATIVE.get((t.relative_to, word))
             results.append(None if span is None else _span_holds(span, t.value, t.high, t.op))
         else:
