@@ -68,9 +68,10 @@ _AFTERMATH_CUES = ("toxic", "adverse", "side effect", "side-effect", "complicati
 # "Eligible for a curative autologous transplant", "scheduled for surgery": a plan, not a past exposure.
 _PLANNED = re.compile(r"\b(?:eligible|candidates?|scheduled|planned|planning|awaiting|listed|referred)\s+(?:for|to\s+(?:undergo|"
                       r"receive|have))\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
+_PLANNED_CUES = ("eligible", "candidate", "schedul", "plann", "await", "listed", "referr")
+# "A condition for which influenza vaccine is recommended": the vaccine names the condition asked about.
 _FOR_WHICH = re.compile(r"\bfor\s+which\s+(?:an?\s+|the\s+)?$", re.I)
 _RECOMMENDED = re.compile(r"\s+(?:is|are|would\s+be)\s+(?:\w+\s+)?(?:recommended|indicated|required|needed|advised)\b", re.I)
-_PLANNED_CUES = ("eligible", "candidate", "schedul", "plann", "await", "listed", "referr")
 # "No prior chemotherapy for breast cancer": the cancer is what the chemotherapy was for.
 _FOR = re.compile(r"\s+(?:given\s+)?(?:for|to\s+treat)\s+(?:the\s+|this\s+|that\s+|any\s+|their\s+|his\s+|her\s+)?"
                   r"(?:[a-z-]+\s+){0,2}$", re.I)
@@ -122,8 +123,9 @@ def condition_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]
 
 
 def exposure_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]) -> str | None:
-    """"allergy", "contraindication", "aftermath" or "planned" when the drug or procedure is named as what
-    the patient reacts to, what left effects behind or what is planned, rather than as something taken."""
+    """"allergy", "contraindication", "aftermath", "planned" or "indication" when the drug or procedure is
+    named as what the patient reacts to, what left effects behind, what is planned or what a condition
+    calls for, rather than as something taken."""
     if m.kind not in EXPOSURES:
         return None
     start = max(clause[0], m.start - 120)
