@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="after picking the epoch count on dev, retrain on train+dev for that many epochs")
     ap.add_argument("--fixed-epochs", type=int,
                     help="skip selection: train on train+dev for exactly this many epochs")
+    ap.add_argument("--no-heldout", action="store_true",
+                    help="do not score the held-out split (for runs that only compare settings on dev)")
     args = ap.parse_args(argv)
     aux = tuple(a for a in args.aux.split(",") if a)
     assert not set(aux) & set(TARGET_TYPES)
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         tmp.cleanup()
 
     _, dev_scores = overlap_f1(nlp, dev_docs)
-    _, held_scores = overlap_f1(nlp, held)
+    held_scores = None if args.no_heldout else overlap_f1(nlp, held)[1]
     nlp.meta.update({"name": "trialscout_chia_ner", "version": "1.1.0",
                      "description": "Entity recognizer for eligibility criteria trained on the Chia corpus",
                      "sources": [{"name": "Chia (Kury et al., Scientific Data 2020)", "license": "CC BY 4.0"}],
@@ -340,6 +342,8 @@ def main(argv: list[str] | None = None) -> None:
     report["model_bytes"] = dir_size(args.out)
     (args.out / "meta-trialscout.json").write_text(json.dumps(report, indent=2) + "\n")
     for name, scores in (("dev", dev_scores), ("held-out", held_scores)):
+        if scores is None:
+            continue
         for mode in ("exact", "overlap"):
             m = scores[mode]["micro"]
             print(f"{name} {mode:7s} micro P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
