@@ -37,8 +37,7 @@ def describe_window(w: Window) -> str:
 
 
 def describe_fact(f: Fact) -> str:
-    flags = [name for name, on in (("not", f.negated), ("history", f.historical), ("planned", f.hypothetical),
-                                   ("family", f.family), ("dose change", f.dose_change)) if on]
+    # Matching describes every fact of every trial it checks: the common case (no flags, no limits) is kept short.
     parts = [f.kind]
     if f.qualifier:
         parts.append(f.qualifier)
@@ -46,9 +45,12 @@ def describe_fact(f: Fact) -> str:
         parts.append(f.concept)
     elif f.value:
         parts.append(f.value)
-    if flags:
+    if f.negated or f.historical or f.hypothetical or f.family or f.dose_change:
+        flags = [name for name, on in (("not", f.negated), ("history", f.historical), ("planned", f.hypothetical),
+                                       ("family", f.family), ("dose change", f.dose_change)) if on]
         parts.append("[" + ", ".join(flags) + "]")
-    parts += [describe_threshold(t) for t in f.thresholds]
+    if f.thresholds:
+        parts += [describe_threshold(t) for t in f.thresholds]
     if f.window:
         parts.append(describe_window(f.window))
     if f.exceptions:

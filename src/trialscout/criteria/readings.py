@@ -19,6 +19,7 @@ Each reader checks cheap cue words before running its pattern: most criteria hav
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .model import Fact
 from .nlp import Mention
@@ -214,6 +215,7 @@ _OPEN_LIST = re.compile(r"\b(?:(?P<following>(?:one\s+or\s+more|at\s+least\s+(?:
                         r"such\s+as|e\.\s?g\.|for\s+example|including)\b", re.I)
 
 
+@lru_cache(maxsize=1 << 16)  # asked of every either/or criterion of every trial matched
 def alternatives(text: str) -> tuple[bool, int | None]:
     """Whether a criterion says outright that it lists alternatives ("one or more risk factors, such as
     diabetes, smoking, obesity, ..."), and where a list "of the following" starts: what it names before

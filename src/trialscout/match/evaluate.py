@@ -14,7 +14,7 @@ import datetime as dt
 from trialscout.criteria import Criterion, alternatives, describe_fact
 from trialscout.patients import Patient
 
-from .facts import NA, Finding, check_fact
+from .facts import NA, Finding, PatientIndex, check_fact
 from .model import CriterionResult, State, TrialMatch
 
 __all__ = ["evaluate_criteria", "match_criteria"]
@@ -70,8 +70,11 @@ def _about_women(c: Criterion) -> bool:
         kinds & {"pregnancy", "breastfeeding"} or any(f.kind == "sex" and f.value == "female" for f in c.facts))
 
 
+_STATES: dict = {True: "met", False: "not_met", None: "unknown"}
+
+
 def _state(holds: bool | None | str) -> State:
-    return {True: "met", False: "not_met", None: "unknown"}.get(holds, "not_applicable")  # type: ignore[arg-type]
+    return _STATES.get(holds, "not_applicable")
 
 
 def _question(c: Criterion, findings: list[tuple]) -> str:
@@ -112,10 +115,13 @@ def _ask(f) -> str:
 
 
 def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date, *,
-                      closed_world: bool = False) -> list[CriterionResult]:
+                      closed_world: bool = False, index: PatientIndex | None = None) -> list[CriterionResult]:
     """A result per criterion (headings and notes left out), children after their parent.
     ``closed_world``: what the record doesn't mention is taken as absent (see match.benchmark): for an
-    exclusion it does not apply; for an inclusion it settles only a required absence ("no prior X")."""
+    exclusion it does not apply; for an inclusion it settles only a required absence ("no prior X").
+    ``index``: the patient's PatientIndex for ``as_of``, to reuse across trials (match.rank does)."""
+    if index is None or index.patient is not patient or index.as_of != as_of:
+        index = PatientIndex(patient, as_of)
     holds: dict[int, bool | None | str] = {}
     results: dict[int, CriterionResult] = {}
     children: dict[int, list[int]] = {}
@@ -126,22 +132,30 @@ def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.dat
         if c.role != "criterion":
             continue
         kids = [holds[k] for k in children.get(c.id, ()) if k in holds]
-        holds[c.id], results[c.id] = _evaluate_one(c, kids, patient, as_of, closed_world)
+        holds[c.id], results[c.id] = _evaluate_one(c, kids, index, closed_world)
     return [results[c.id] for c in criteria if c.id in results]
 
 
-def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
+def _evaluate_one(c: Criterion, kids: list, index: PatientIndex,
                   closed_world: bool) -> tuple[bool | None | str, CriterionResult]:
+    patient, as_of = index.patient, index.as_of
     closed: bool | str = closed_world if c.section == "exclusion" else ("absence" if closed_world else False)
     # A lab limit stands for a condition the summary would name ("renal impairment (CrCl < 30)"); a bare
     # limit ("WBC > 15000") needs the value itself.
-    named = any(f.kind == "condition" for f in c.facts)
-    findings = [(f, check_fact(f, patient, as_of, closed, close_values=named)) for f in c.facts]
+    named = False
+    for f in c.facts:
+        if f.kind == "condition":
+            named = True
+            break
+    findings = [(f, check_fact(f, patient, as_of, closed, close_values=named, index=index)) for f in c.facts]
     if patient.sex == "male" and _about_women(c):
         # "women of childbearing age not using contraception", "female patients have adequate
         # birth control": the contraception asked for is that of women
         findings = [(f, Finding(NA, "concerns women of childbearing potential")) for f, _ in findings]
-    own = _facts_hold(c, findings, "all" if c.logic == "if" else c.logic) if findings else None
+    if len(findings) == 1:  # most criteria: one fact, which holds as much as the criterion's facts do
+        own = findings[0][1].value
+    else:
+        own = _facts_hold(c, findings, "all" if c.logic == "if" else c.logic) if findings else None
     if kids:
         kid = _at_least(c.min_count, kids)
         if c.logic == "if":
@@ -159,20 +173,24 @@ def _evaluate_one(c: Criterion, kids: list, patient: Patient, as_of: dt.date,
     if partial:
         own = None  # the facts read only part of the criterion: don't let them decide it
     evidence = [p for _, found in findings for p in found.evidence]
-    reason = "; ".join(f"{describe_fact(f)} → {found.reason}" for f, found in findings) or (
+    if len(evidence) > 1:
+        evidence = list({id(p): p for p in evidence}.values())
+    reason = "; ".join([f"{describe_fact(f)} → {found.reason}" for f, found in findings]) or (
         "not parsed into checkable facts" if not kids else "from its sub-criteria")
     if partial:
         reason = f"only partly understood ({reason})"
     state = _state(own)
     return own, CriterionResult(
-        id=c.id, parent=c.parent, section=c.section, text=c.text, state=state, reason=reason,
-        evidence=list({id(p): p for p in evidence}.values()),
+        id=c.id, parent=c.parent, section=c.section, text=c.text, state=state, reason=reason, evidence=evidence,
         question=_question(c, findings) if state == "unknown" else None)
 
 
 def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, as_of: dt.date,
-                   title: str | None = None) -> TrialMatch:
-    return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of))
+                   title: str | None = None, *, score: float = 0.0,
+                   index: PatientIndex | None = None) -> TrialMatch:
+    """The trial's verdict for the patient, with a result per criterion. ``score``: its relevance, for
+    ranking (match.rank); ``index``: as for evaluate_criteria."""
+    return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of, index=index), score=score)
 
 
 def top_level(results: list[CriterionResult]) -> list[CriterionResult]:
@@ -182,7 +200,8 @@ def top_level(results: list[CriterionResult]) -> list[CriterionResult]:
     return [r for r in results if r.parent is None or r.parent not in ids]
 
 
-def verdict_of(trial_id: str, title: str | None, results: list[CriterionResult]) -> TrialMatch:
+def verdict_of(trial_id: str, title: str | None, results: list[CriterionResult], *,
+               score: float = 0.0) -> TrialMatch:
     """The trial verdict from its criterion states (also used after an LLM judge changed some)."""
     top = top_level(results)
     deciding = [r.id for r in top if (r.section == "inclusion" and r.state == "not_met")
@@ -196,4 +215,4 @@ def verdict_of(trial_id: str, title: str | None, results: list[CriterionResult])
         questions = ["The registry record lists no eligibility criteria: ask the study team who can join."]
     return TrialMatch(trial=trial_id, title=title, verdict=verdict, deciding=deciding,
                       unknowns=len(unknown) if top else len(questions),
-                      questions=questions, criteria=results)
+                      questions=questions, criteria=results, score=score)

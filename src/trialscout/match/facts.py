@@ -19,7 +19,7 @@ from trialscout.criteria.lexicon import lexicon
 from trialscout.criteria.units import UnitError, convert, normalize_unit
 from trialscout.patients import Patient, PatientFact
 
-__all__ = ["NA", "Finding", "check_fact"]
+__all__ = ["NA", "Finding", "PatientIndex", "check_fact"]
 
 PAST_CHILDBEARING_AGE = 60  # conservative: pregnancies after 55 are rare but reported
 NA = "na"  # the fact does not apply to this patient (a pregnancy criterion for a man)
@@ -37,21 +37,57 @@ _PER_DAY = {"daily": 1, "once daily": 1, "qd": 1, "every day": 1, "per day": 1, 
             "monthly": 1 / 30, "every 4 weeks": 1 / 28}
 
 
-@dataclass
+@dataclass(slots=True)  # one per fact checked: no __dict__ to allocate
 class Finding:
     value: bool | None | str  # True, False, None (unknown) or NA
     reason: str
     evidence: list[PatientFact] = field(default_factory=list)
 
 
+class PatientIndex:
+    """One patient on one day, read once for checking many facts: the patient's age, facts by kind, and
+    those about each concept asked. Build one per patient and match day and pass it along (match.rank
+    does, for every candidate trial); don't keep it after the patient changes."""
+
+    __slots__ = ("_kinds", "_relevant", "_unnamed", "age", "as_of", "patient")
+
+    def __init__(self, patient: Patient, as_of: dt.date) -> None:
+        self.patient, self.as_of = patient, as_of
+        self.age = patient.age_on(as_of)
+        self._kinds: dict[tuple[str, ...], list[PatientFact]] = {}
+        self._relevant: dict[tuple, list[PatientFact]] = {}
+        self._unnamed: dict[tuple[str, ...], bool] = {}
+
+    def of_kind(self, *kinds: str) -> list[PatientFact]:
+        """``Patient.of_kind``, read once per kinds; don't change the list."""
+        found = self._kinds.get(kinds)
+        if found is None:
+            found = self._kinds[kinds] = self.patient.of_kind(*kinds)
+        return found
+
+    def unnamed(self, kinds: tuple[str, ...]) -> bool:
+        """Whether some fact of these kinds has no lexicon concept (so it can match only on its words)."""
+        found = self._unnamed.get(kinds)
+        if found is None:
+            found = self._unnamed[kinds] = any(not p.concept for p in self.of_kind(*kinds))
+        return found
+
+
 def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool | str = False, *,
-               close_values: bool = True) -> Finding:
+               close_values: bool = True, index: PatientIndex | None = None) -> Finding:
     """``closed_world``: True reads silence as "this fact does not bite" (exclusions); "absence" reads
     it only as absence, so it settles a required absence ("no history of X", "never received X") and
     leaves a required presence unknown (inclusions). ``close_values=False`` keeps an unmentioned lab or
-    score unknown: a summary's silence says a condition is absent, not what a value would measure."""
+    score unknown: a summary's silence says a condition is absent, not what a value would measure.
+    ``index``: the patient's PatientIndex for ``as_of``, to reuse across calls."""
+    if index is None or index.patient is not patient or index.as_of != as_of:
+        index = PatientIndex(patient, as_of)
+    return _check_fact(fact, index, closed_world, close_values)
+
+
+def _check_fact(fact: Fact, ix: PatientIndex, closed_world: bool | str, close_values: bool) -> Finding:
     check = _allergic if fact.qualifier == "allergy" else _CHECKS.get(fact.kind, _unknown)
-    found = check(fact, patient, as_of)
+    found = check(fact, ix)
     if fact.negated and found.value in (True, False):
         found = Finding(not found.value, f"not: {found.reason}", found.evidence)
     if closed_world == "absence":
@@ -66,9 +102,9 @@ def check_fact(fact: Fact, patient: Patient, as_of: dt.date, closed_world: bool 
     return found
 
 
-def _allergic(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+def _allergic(fact: Fact, ix: PatientIndex) -> Finding:
     """"Hypersensitivity to penicillins": the record's allergies decide, not whether the drug was taken."""
-    facts = _relevant(fact, patient, ("allergy",))
+    facts = _relevant(fact, ix, ("allergy",))
     positive = [p for p in facts if not p.negated]
     if positive:
         return Finding(True, f"allergy to {fact.concept}: {positive[0].text}", positive)
@@ -77,7 +113,7 @@ def _allergic(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
     return Finding(None, f"allergy to {fact.concept}: not in the record")
 
 
-def _unknown(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+def _unknown(fact: Fact, ix: PatientIndex) -> Finding:
     return Finding(None, f"the record does not say ({fact.kind})")
 
 
@@ -89,29 +125,31 @@ def _compare(value: float, t: Threshold) -> bool:
     return _OPS[t.op](value, t.value)
 
 
-def _age(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
-    age = patient.age_on(as_of)
+def _age(fact: Fact, ix: PatientIndex) -> Finding:
+    age = ix.age
     if age is None:
         return Finding(None, "age not known")
     ok = all(_compare(age, t) for t in fact.thresholds if not t.alternative)
     return Finding(ok, f"age {age:g} {'meets' if ok else 'fails'} {fact.text!r}")
 
 
-def _sex(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+def _sex(fact: Fact, ix: PatientIndex) -> Finding:
     if fact.value == "any":
         return Finding(True, "open to any sex")
+    patient = ix.patient
     if patient.sex is None:
         return Finding(None, "sex not known")
     return Finding(patient.sex == fact.value, f"sex is {patient.sex}")
 
 
 def _female_only(kind: str):
-    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+    def check(fact: Fact, ix: PatientIndex) -> Finding:
+        patient = ix.patient
         if patient.sex == "male":
             return Finding(NA, f"{kind} does not apply to a male patient")
-        facts = [f for f in patient.of_kind(kind) if not f.historical and f.active is not False or f.negated]
+        facts = [f for f in ix.of_kind(kind) if not f.historical and f.active is not False or f.negated]
         if not facts:
-            age = patient.age_on(as_of)
+            age = ix.age
             # Past the age where pregnancy (and so breastfeeding) is still possible; a stated fact wins.
             if patient.sex == "female" and age is not None and age >= PAST_CHILDBEARING_AGE:
                 return Finding(NA, f"{kind} does not apply to a woman aged {age:.0f}")
@@ -129,9 +167,20 @@ def _covers(general: str | None, specific: PatientFact, criterion_text: str) -> 
     return specific.text.strip().lower() == criterion_text.strip().lower()
 
 
-def _relevant(fact: Fact, patient: Patient, kinds: tuple[str, ...]) -> list[PatientFact]:
+def _relevant(fact: Fact, ix: PatientIndex, kinds: tuple[str, ...]) -> list[PatientFact]:
+    """The patient's facts of these kinds about the fact's concept (or something under it); the list is
+    shared: don't change it."""
+    words = fact.text if not fact.concept or ix.unnamed(kinds) else None  # see _covers
+    key = (kinds, fact.concept, words, fact.family, fact.exceptions)
+    found = ix._relevant.get(key)
+    if found is None:
+        found = ix._relevant[key] = _find_relevant(fact, ix, kinds)
+    return found
+
+
+def _find_relevant(fact: Fact, ix: PatientIndex, kinds: tuple[str, ...]) -> list[PatientFact]:
     out = []
-    for p in patient.of_kind(*kinds):
+    for p in ix.of_kind(*kinds):
         if p.family != fact.family or not _covers(fact.concept, p, fact.text):
             continue
         if any(lexicon().covers(e, p.concept) for e in fact.exceptions if p.concept):
@@ -164,12 +213,12 @@ def _in_window(fact: Fact, p: PatientFact, as_of: dt.date) -> bool | None:
 _IMPLIED_BY = {"immunodeficiency": ("drug", "immunosuppressant")}
 
 
-def _implied(fact: Fact, patient: Patient) -> list[PatientFact]:
+def _implied(fact: Fact, ix: PatientIndex) -> list[PatientFact]:
     """Current, stated treatments that imply the fact's condition (or one it covers)."""
     out = []
     for condition, (kind, cls) in _IMPLIED_BY.items():
         if fact.concept and lexicon().covers(fact.concept, condition):
-            out += [p for p in patient.of_kind(kind) if p.concept and not p.negated and not p.historical
+            out += [p for p in ix.of_kind(kind) if p.concept and not p.negated and not p.historical
                     and not p.family and lexicon().covers(cls, p.concept) and not _acts_locally(p.concept)]
     return out
 
@@ -240,20 +289,24 @@ def _stem(qualifier: str) -> re.Pattern:
 
 def _presence(kinds: tuple[str, ...]):
     """Conditions, procedures, vaccines, devices, drugs without a dose: does the patient have it?"""
-    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
-        facts = _relevant(fact, patient, kinds)
-        age = patient.age_on(as_of)
+    def check(fact: Fact, ix: PatientIndex) -> Finding:
+        facts = _relevant(fact, ix, kinds)
+        age = ix.age
         if fact.kind == "condition" and age is not None and age < _HABIT_AGE and fact.concept and \
                 any(lexicon().covers(h, fact.concept) for h in _ADULT_HABITS) and not any(not p.negated for p in facts):
             return Finding(NA, f"{fact.concept} does not apply to a {age:g}-year-old")
         if fact.kind == "condition" and not fact.window and not fact.thresholds:
-            facts += _implied(fact, patient)
+            facts = facts + _implied(fact, ix)
+        if not facts:  # the common case, as the steps below would end it
+            if fact.kind == "condition" and fact.thresholds:
+                return Finding(None, f"severity of {fact.concept} not known", [])
+            return Finding(None, f"{fact.concept or fact.text}: not in the record")
         in_class = {id(p): _in_class_at_dose(fact.concept, p) for p in facts if p.kind == "drug" and not p.negated}
         facts = [p for p in facts if in_class.get(id(p)) is not False]
         positive = [p for p in facts if not p.negated]
         if fact.kind == "condition" and fact.thresholds:  # "grade 3 or worse": severity is rarely recorded
             return Finding(None, f"severity of {fact.concept} not known", positive)
-        windows = [(p, _in_window(fact, p, as_of)) for p in positive]
+        windows = [(p, _in_window(fact, p, ix.as_of)) for p in positive]
         if any(inside for _, inside in windows):
             hit = [p for p, inside in windows if inside]
             if all(in_class.get(id(p)) is None and id(p) in in_class for p in hit):
@@ -279,13 +332,14 @@ def _presence(kinds: tuple[str, ...]):
     return check
 
 
-def _measured(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+def _measured(fact: Fact, ix: PatientIndex) -> Finding:
     """Labs and scores: the latest value in the window, compared in the criterion's normalized unit."""
-    facts = [p for p in _relevant(fact, patient, ("lab", "score")) if p.value is not None]
+    patient = ix.patient
+    facts = [p for p in _relevant(fact, ix, ("lab", "score")) if p.value is not None]
     if fact.window:
-        facts = [p for p in facts if _in_window(fact, p, as_of)]
+        facts = [p for p in facts if _in_window(fact, p, ix.as_of)]
     if not facts:
-        return _reported(fact, patient, as_of) or Finding(None, f"no {fact.concept} value")
+        return _reported(fact, ix) or Finding(None, f"no {fact.concept} value")
     latest = max(facts, key=lambda p: p.start or dt.date.min)
     results = []
     for t in fact.thresholds:
@@ -322,15 +376,16 @@ _RELATIVE = {("ULN", "normal"): (0.0, 1.0), ("ULN", "high"): (1.0 + 1e-9, math.i
              ("LLN", "normal"): (1.0, math.inf), ("LLN", "high"): (1.0, math.inf), ("LLN", "low"): (0.0, 1.0 - 1e-9)}
 
 
-def _reported(fact: Fact, patient: Patient, as_of: dt.date) -> Finding | None:
+def _reported(fact: Fact, ix: PatientIndex) -> Finding | None:
     """A lab the record reports only as normal, high or low ("CBC normal"): it settles a limit only when the
     whole range it allows lies on one side (platelets <= 100,000/uL against a normal count: not met;
     AST > 2.5 x ULN against normal LFTs: not met; platelets < 140,000 against normal: unknown, a normal
     range starts about there)."""
     if fact.kind != "lab":
         return None
-    facts = [p for p in _relevant(fact, patient, ("lab",)) if p.value is None and p.interpretation]
-    if not facts or (fact.window and not all(_in_window(fact, p, as_of) for p in facts)):
+    patient = ix.patient
+    facts = [p for p in _relevant(fact, ix, ("lab",)) if p.value is None and p.interpretation]
+    if not facts or (fact.window and not all(_in_window(fact, p, ix.as_of) for p in facts)):
         return None
     words = sorted({p.interpretation for p in facts})
     if len(words) > 1:
@@ -457,15 +512,18 @@ def _daily_dose(p: PatientFact) -> tuple[float, str] | None:
     return (p.value * per_day, f"{unit}/day") if per_day else None
 
 
-def _drug(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
+_DRUG_PRESENCE = _presence(("drug",))
+
+
+def _drug(fact: Fact, ix: PatientIndex) -> Finding:
     if fact.dose_change:
-        facts = [p for p in _relevant(fact, patient, ("drug",)) if not p.negated]
+        facts = [p for p in _relevant(fact, ix, ("drug",)) if not p.negated]
         if not facts:
             return Finding(None, f"{fact.concept}: not in the record")
         return Finding(None, f"{fact.concept}: dose changes are not in the record", facts)
     if not fact.thresholds:
-        return _presence(("drug",))(fact, patient, as_of)
-    on = _presence(("drug",))(fact, patient, as_of)
+        return _DRUG_PRESENCE(fact, ix)
+    on = _DRUG_PRESENCE(fact, ix)
     if on.value is not True:
         return on
     for p in on.evidence:
@@ -488,8 +546,8 @@ def _drug(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
 
 def _stated(kind: str):
     """Consent and compliance: only what the person (or their note) says counts."""
-    def check(fact: Fact, patient: Patient, as_of: dt.date) -> Finding:
-        facts = patient.of_kind(kind)
+    def check(fact: Fact, ix: PatientIndex) -> Finding:
+        facts = ix.of_kind(kind)
         if not facts:
             return Finding(None, f"{kind} not stated")
         return Finding(not facts[-1].negated, f"{kind}: {facts[-1].text}", [facts[-1]])

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from trialscout.criteria import criteria_for
+from trialscout.criteria import Criterion, criteria_for
 from trialscout.geo import Place
 from trialscout.patients import Patient
 from trialscout.store import Filters, get_trial, search
 
 from .evaluate import match_criteria, top_level
+from .facts import PatientIndex
 from .model import TrialMatch
 
-__all__ = ["Candidates", "match_patient", "patient_query", "rank_key"]
+__all__ = ["Candidates", "match_patient", "match_trials", "patient_query", "rank_key"]
 
 _ORDER = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
 _OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
@@ -57,11 +59,18 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
                 if h.id not in best or best[h.id][2] < h.score:
                     best[h.id] = (h.id, h.title, h.score)
         found = sorted(best.values(), key=lambda f: -f[2])[:candidates.pool]
-    matches = []
-    for ident, title, score in found:
-        criteria = criteria_for(conn, ident) or []
-        m = match_criteria(ident, criteria, patient, as_of, title)
-        matches.append(m.model_copy(update={"score": score}))
+    return match_trials(((ident, title, score, criteria_for(conn, ident) or []) for ident, title, score in found),
+                        patient, as_of)
+
+
+def match_trials(trials: Iterable[tuple[str, str | None, float, list[Criterion]]], patient: Patient,
+                 as_of: dt.date) -> list[TrialMatch]:
+    """Each trial (id, title, relevance, parsed criteria) checked for the patient, ranked. The patient's
+    facts are indexed once for all of them, and criteria that several trials share are settled once
+    (match.facts.PatientIndex)."""
+    index = PatientIndex(patient, as_of)
+    matches = [match_criteria(ident, criteria, patient, as_of, title, score=score, index=index)
+               for ident, title, score, criteria in trials]
     matches.sort(key=rank_key)
     return matches
 
