@@ -6,6 +6,7 @@ are handled in memory and the server runs without an access log unless asked.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from contextlib import asynccontextmanager
@@ -106,6 +107,9 @@ def _warm_up() -> None:
     resolve_place("Cleveland, OH")
     mentions("no history of diabetes")
     registry()
+    # What was just loaded stays for the server's life: keep it out of the garbage collector's full
+    # passes, which otherwise walk all of it during requests (bench/scale/match.py).
+    gc.freeze()
 
 
 @asynccontextmanager
