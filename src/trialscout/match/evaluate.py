@@ -45,10 +45,10 @@ def _facts_hold(c: Criterion, findings: list[tuple], logic: str) -> bool | None 
         return _combine(values, logic)
     binding = ("sex", "age") if c.section == "inclusion" else ("sex",)
     _, following = alternatives(c.text)
-    required = [found.value for f, found in findings
-                if f.kind in binding or (following is not None and f.end <= following)]
-    rest = [found.value for f, found in findings
-            if not (f.kind in binding or (following is not None and f.end <= following))]
+    required, rest = [], []
+    for f, found in findings:
+        binds = f.kind in binding or (following is not None and f.end <= following)
+        (required if binds else rest).append(found.value)
     if not required or not rest:
         return _combine(values, logic)
     return _combine([_combine(required, "all"), _combine(rest, "any")], "all")
