@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from trialscout.cli import app
-from trialscout.criteria import criteria_for, parse_pending, pending_count
+from trialscout.criteria import criteria_for, parse_pending, pending_count, preload_criteria
 from trialscout.data import demo_corpus
 from trialscout.sources import read_path
 from trialscout.store import ingest, open_store
@@ -51,6 +51,22 @@ def test_updated_trial_is_parsed_again(store):
     assert pending_count(conn) == 1
     (c,) = criteria_for(conn, "NCT07012057")
     assert c.facts[0].kind == "lab" and c.facts[0].thresholds[0].value == 50000
+
+
+def test_preloaded_criteria_are_served_from_memory(store):
+    conn, _ = store
+    parse_pending(conn)
+    open_ids = [i for (i,) in conn.execute(
+        "SELECT t.id FROM trials t JOIN facets f ON f.trial = t.rowid "
+        "WHERE f.facet = 'status' AND f.value IN ('RECRUITING', 'NOT_YET_RECRUITING')")]
+    assert preload_criteria(conn) == len(open_ids) > 0
+    before = criteria_for(conn, open_ids[0])
+    # Were the stored row read again, this blob would fail to decode.
+    conn.execute("UPDATE parsed_criteria SET data = x'00'")
+    again = criteria_for(conn, open_ids[0])
+    assert again == before and again is not before  # a copy of the list: callers may reorder theirs
+    again.clear()
+    assert criteria_for(conn, open_ids[0]) == before
 
 
 def test_read_only_store_parses_without_saving(store):

@@ -97,9 +97,10 @@ def _validation_message(exc: RequestValidationError) -> InputError:
     return InputError(f"{where}: {msg}" if where else msg, field=where)
 
 
-def _warm_up() -> None:
-    """Load the gazetteer, the NLP pipeline and the unit registry (matching converts lab units) before the
-    first visitor needs them (seconds, once)."""
+def _warm_up(store: Store) -> None:
+    """Load the gazetteer, the NLP pipeline, the unit registry (matching converts lab units) and the
+    open trials' parsed criteria before the first visitor needs them (seconds, once)."""
+    from trialscout.criteria import preload_criteria
     from trialscout.criteria.nlp import mentions
     from trialscout.criteria.units import registry
     from trialscout.geo import resolve_place
@@ -107,6 +108,11 @@ def _warm_up() -> None:
     resolve_place("Cleveland, OH")
     mentions("no history of diabetes")
     registry()
+    conn = open_store(store.path, create=False, readonly=True)
+    try:
+        preload_criteria(conn)
+    finally:
+        conn.close()
     # What was just loaded stays for the server's life: keep it out of the garbage collector's full
     # passes, which otherwise walk all of it during requests (bench/scale/match.py).
     gc.freeze()
@@ -114,7 +120,7 @@ def _warm_up() -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(app.state.store,), name="warm-up", daemon=True).start()
     yield
 
 
