@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from trialscout.criteria import Criterion, alternatives, describe_fact
+from trialscout.criteria import Criterion, Fact, alternatives, describe_fact
 from trialscout.patients import Patient
 
 from .facts import NA, Finding, PatientIndex, check_fact
@@ -95,6 +95,23 @@ _ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
                   "other": "Besides the condition this trial is for, has the patient had {name}?"}
 
 
+# Criteria stay in memory across patients (criteria.stored), and every check describes each of their
+# facts: the text is made once per fact. The entry holds the fact itself, so its id can't be reused
+# by another object while the entry exists.
+_DESCRIBED_MAX = 500_000
+_described: dict[int, tuple[Fact, str]] = {}
+
+
+def _describe(f: Fact) -> str:
+    kept = _described.get(id(f))
+    if kept is not None and kept[0] is f:
+        return kept[1]
+    if len(_described) >= _DESCRIBED_MAX:
+        _described.clear()
+    text = _described[id(f)] = (f, describe_fact(f))
+    return text[1]
+
+
 def _ask(f) -> str:
     name = f.concept or f.value or f.text
     if f.qualifier in _ASK_QUALIFIED:
@@ -170,12 +187,18 @@ def _evaluate_one(c: Criterion, kids: list, index: PatientIndex,
     if partial and own is True and c.logic == "any" and alternatives(c.text)[0] and any(
             found.value is True and found.evidence and not f.negated for f, found in findings):
         partial = False  # one of the alternatives it lists is in the record; the words not read are more of them
+    if partial and own is False and c.section == "inclusion" and c.logic == "all":
+        # "patients over 40 who ...": whatever the rest asks, the person is not the one meant. Not when
+        # another age it names fits ("ages 2-18 months, studied by age group 12-18 months, 6-12 months").
+        ages = [found.value for f, found in findings if f.kind == "age"]
+        partial = not (False in ages and True not in ages
+                       or any(found.value is False for f, found in findings if f.kind == "sex"))
     if partial:
         own = None  # the facts read only part of the criterion: don't let them decide it
     evidence = [p for _, found in findings for p in found.evidence]
     if len(evidence) > 1:
         evidence = list({id(p): p for p in evidence}.values())
-    reason = "; ".join([f"{describe_fact(f)} → {found.reason}" for f, found in findings]) or (
+    reason = "; ".join([f"{_describe(f)} → {found.reason}" for f, found in findings]) or (
         "not parsed into checkable facts" if not kids else "from its sub-criteria")
     if partial:
         reason = f"only partly understood ({reason})"
