@@ -294,6 +294,8 @@ def test_time_since_an_exposure_is_a_washout():
     assert (f.concept, f.negated, f.window.relation, f.window.days) == ("chemotherapy", True, "within", 28)
     (f,) = _one("At least 28 days must have elapsed since prior surgery").facts
     assert (f.negated, f.window.relation, f.window.days) == (True, "within", 28)
+    (f,) = _one("Minimum of two weeks since any major surgery").facts  # TrialGPT dev pair 501
+    assert (f.concept, f.negated, f.window.relation, f.window.days) == ("major surgery", True, "within", 14)
     (f,) = _one("< 2 weeks since major surgery", "exclusion").facts
     assert (f.negated, f.window.relation, f.window.days) == (False, "within", 14)
     # A diagnosis's age is a real "at least": it must have started that long ago.

@@ -52,6 +52,8 @@ _UNIT_YEARS = {"month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760
 _SEX_ONLY = re.compile(r"child[- ]?bearing|reproductive|pregnan|lactat|breast|nursing|contracep|partner", re.I)
 # "gestational age < 23 weeks", "born at 32 weeks of gestation": a pregnancy's or a birth's age, not the person's.
 _GESTATION = re.compile(r"gestation|post-?menstrual|\bpregnan\w*\s+(?:of|at|aged?)\b[^.;]{0,10}$", re.I)
+# "FEV1 > 80 % of that predicted for age and height": a share, not an age.
+_PERCENT = re.compile(r"\s*(?:%|percent\b)", re.I)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whose|for\s+those)\s+(?:\w+\s+){0,3}$", re.I)
 
 
@@ -76,7 +78,7 @@ def _age(text: str, label_end: int) -> list[Fact]:
             unit = "hour" if unit == "hr" else unit
             bare_range = op == "between" and unit.startswith("y") and m.group("unit")
             if _CONDITIONAL.search(text, max(0, m.start() - 30), m.start()) or \
-                    _GESTATION.search(text, max(0, m.start() - 30), m.start()):
+                    _GESTATION.search(text, max(0, m.start() - 30), m.start()) or _PERCENT.match(text, m.end()):
                 continue
             if not (m.start() < label_end or bare_range or _AGE_NEAR.search(near)) or re.search(r"\b(?:within|past|last|prior|ago|since|for)\b",
                                                        text[max(0, m.start() - 15):m.start()], re.I):

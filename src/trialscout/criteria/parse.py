@@ -31,7 +31,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 8
+PARSER_VERSION = 9
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",

@@ -38,7 +38,8 @@ _PATTERNS = [
     # "for at least 4 weeks (prior to baseline)": a minimum duration, e.g. a stable dose
     (rf"\b(?:for\s+)?(?:at\s+least|a\s+minimum\s+of|minimum|>=|≥)\s*{_SPAN}{_ANCHOR}", "at_least"),
     # "more than 1 week before", "at least 5 years since": it must be at least that long ago
-    (rf"\b(?:more\s+than|greater\s+than|over|>|at\s+least|>=|≥)\s*{_SPAN}\s+(?:since|from|after|before|prior\s+to)\b"
+    (rf"\b(?:more\s+than|greater\s+than|over|>|at\s+least|(?:a\s+)?minimum\s+(?:of\s+)?|>=|≥)\s*{_SPAN}\s+"
+     rf"(?:since|from|after|before|prior\s+to)\b"
      rf"{_ANCHOR}", "at_least"),
     # "less than 4 weeks since prior chemotherapy": it happened within that span
     (rf"(?:\b(?:less\s+than|fewer\s+than|under)|<=|<|≤)\s*{_SPAN}\s+(?:since|after)\b{_ANCHOR}", "within"),
