@@ -470,3 +470,31 @@ def test_an_inclusion_read_in_part_still_fails_on_the_age_it_names():
         criteria = parse_criteria(f"{section.capitalize()} Criteria:\n* {text}\n")
         patient = Patient(age_years=age, sex="female", facts=breathless)
         assert match_criteria("T", criteria, patient, TODAY).criteria[0].state == state, (section, age)
+
+
+def _on_prednisone(dose: float, frequency: str | None) -> Patient:
+    return Patient(age_years=50, sex="female", facts=[fact(kind="drug", concept="prednisone", value=dose, unit="mg",
+                                                           frequency=frequency, active=True)])
+
+
+def test_dose_limits_written_before_the_drug_or_without_a_rate():
+    # The first two as worded in NCT00001596 and NCT00001422; "N mg or more" as in NCT00004446.
+    criteria = parse_criteria(
+        "Exclusion Criteria:\n* Chronic use of high-dose steroids (greater than 10 mg prednisone/day)\n"
+        "* Patients receiving glucocorticoids in doses greater than 10mg/day of prednisone\n"
+        "* Prednisone 20 mg or more per day\n* Prednisone 20 mg or more\n")
+    limits = [[(f.concept, t.op, t.value, t.unit) for f in c.facts for t in f.thresholds if f.concept == "prednisone"]
+              for c in criteria]
+    assert limits == [[("prednisone", ">", 10, "mg")], [("prednisone", ">", 10, "mg/day")],
+                      [("prednisone", ">=", 20, "mg/day")], [("prednisone", ">=", 20, "mg")]]
+
+    def states(dose, frequency):
+        return [c.state for c in match_criteria("T", criteria, _on_prednisone(dose, frequency), TODAY).criteria]
+
+    assert states(25, "daily") == ["met", "met", "met", "met"]
+    assert states(5, "daily") == ["not_met", "not_met", "not_met", "not_met"]
+    # 10 mg twice a day: 20 mg a day, but each dose is 10 mg, so a limit in plain "mg" can't be read
+    assert states(10, "twice daily") == ["unknown", "met", "met", "unknown"]
+    # how often not recorded: a dose above a lower bound is above it per day too; below it, nothing is known
+    assert states(25, None)[3] == "met" and states(10, None)[3] == "unknown"
+    assert states(25, None)[2] == "unknown"  # a per-day limit needs the daily amount

@@ -34,6 +34,7 @@ __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 PARSER_VERSION = 9
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
+_DOSE_BEFORE_GAP = re.compile(r"\s{0,3}(?:of\s+)?(?:oral\s+|daily\s+|systemic\s+)?", re.I)
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
                "a", "mo", "d", "wk", "h", "min"}
 _EXCEPT_WORDS = ("other", "except", "exclud", "apart", "besides", "unless", "but not")  # cheap gate
@@ -268,6 +269,15 @@ def _concept_facts(text: str, low: str, found: list[Mention], thresholds: list[R
             owned[owner].append(_threshold(t))
         else:
             loose.append(t)
+    # "more than 10 mg prednisone", ">= 20 mg/day of prednisone": a dose just before a drug is its dose.
+    for t in thresholds:
+        if t.unit and _DOSE_UNIT.match(t.unit):
+            nxt = next((i for i in measurable if main[i].start >= t.end), None)
+            if nxt is not None and main[nxt].kind in ("drug", "drug_class") and \
+                    _DOSE_BEFORE_GAP.fullmatch(text, t.end, main[nxt].start) and _threshold(t) not in owned[nxt]:
+                owned[nxt].insert(0, _threshold(t))
+                if t in loose:
+                    loose.remove(t)
     # "CD4 >= 150 and <= 500 cells/mm3": a bound written without a unit takes the next bound's unit.
     for ths in owned.values():
         for k in range(len(ths) - 2, -1, -1):

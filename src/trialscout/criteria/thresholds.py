@@ -83,6 +83,7 @@ _DATE_TAIL = re.compile(r"[-/:.]\d")
 _SEX = r"(?:(?P<m>males?|men|man|boys)|(?P<f>females?|women|woman|girls))\b"
 _SEX_AFTER = re.compile(rf"[ \t]{{0,2}}(?:\([ \t]?(?:(?:in|for)\s+)?|,?[ \t]?(?:in|for|among)\s+){_SEX}", re.I)
 _SEX_BEFORE = re.compile(rf"\b{_SEX}[ \t]?\)?[ \t]?:?[ \t]{{0,2}}$", re.I)
+_PER_DAY = re.compile(r"[ \t]{0,2}(?:per[ \t]+day|a[ \t]+day|daily|/[ \t]?day)\b", re.I)
 _ALT_OPEN = re.compile(r"[ \t]{0,2}\([ \t]{0,2}(?:or\s+|i\.e\.,?\s+|equivalent\s+to\s+)?", re.I)
 
 
@@ -211,7 +212,12 @@ def _bare(t: str, text: str, m: re.Match[str], end: int) -> list[Threshold]:
     trail = TRAILING_RE.match(t, q.end, end)
     if not trail:
         return []
-    return [_make(">=" if trail["ge"] else "<=", q, q.start, trail.end())]
+    op, stop = ">=" if trail["ge"] else "<=", trail.end()
+    # "20 mg or more per day": the rate comes after the comparator
+    daily = _PER_DAY.match(t, stop, end) if q.unit and "/" not in q.unit else None
+    if daily and (unit := normalize_unit(f"{q.unit}/day")):
+        q, stop = q._replace(unit=unit, unit_text=f"{q.unit_text} {daily.group().strip()}"), daily.end()
+    return [_make(op, q, q.start, stop)]
 
 
 def _sex(t: str, th: Threshold, lo: int, end: int) -> str | None:

@@ -527,21 +527,46 @@ def _drug(fact: Fact, ix: PatientIndex) -> Finding:
     if on.value is not True:
         return on
     for p in on.evidence:
-        dose = _daily_dose(p)
-        if dose is None:
+        daily = _daily_dose(p)
+        limits = [t for t in fact.thresholds if not t.alternative and t.unit is not None]
+        if p.value is None or p.unit is None or daily is None and any(_is_rate(t, p) for t in limits):
             continue
-        value, unit = dose
         results = []
-        for t in fact.thresholds:
-            if t.alternative or t.unit is None:
-                continue
+        for t in limits:
             try:
-                results.append(_compare(convert(value, unit, t.unit), t))
+                results.append(_dose_holds(p, t, daily))
             except (UnitError, ValueError):
-                return Finding(None, f"{p.text}: dose {value:g} {unit} not comparable with {t.unit}", [p])
-        if results:
-            return Finding(all(results), f"{p.text}: {value:g} {unit}", [p])
+                return Finding(None, f"{p.text}: dose {p.value:g} {p.unit} not comparable with {t.unit}", [p])
+        if not results:
+            continue
+        rate = daily and any(_is_rate(t, p) for t in limits)
+        shown = f"{daily[0]:g} {daily[1]}" if rate else " ".join(f"{p.value:g} {p.unit} {p.frequency or ''}".split())
+        if None in results:
+            how_often = "the two readings differ" if p.frequency else "how often it is taken is not recorded"
+            return Finding(None, f"{p.text}: {shown}; a limit in {limits[0].unit} may mean per dose or per day, "
+                                 f"and {how_often}", [p])
+        return Finding(all(results), f"{p.text}: {shown}", [p])
     return Finding(None, f"{fact.concept}: dose not known", on.evidence)
+
+
+def _is_rate(t: Threshold, p: PatientFact) -> bool:
+    return "/" in (t.norm_unit or t.unit or "") or "/" in (normalize_unit(p.unit or "") or p.unit or "")
+
+
+def _dose_holds(p: PatientFact, t: Threshold, daily: tuple[float, str] | None) -> bool | None:
+    """Whether the patient's dose is within the limit; None when the limit may mean per dose or per day
+    and the two readings differ. Raises UnitError when the units can't be compared."""
+    if _is_rate(t, p):  # a rate on either side: compare daily amounts
+        return None if daily is None else _compare(convert(daily[0], daily[1], t.unit), t)
+    assert p.value is not None and p.unit is not None
+    unit = normalize_unit(p.unit) or p.unit
+    # "Prednisone 80 mg or more": per dose or per day. A dosing day's amount is at least one dose, so a
+    # lower bound the dose passes, or an upper bound it breaks, holds for the day too.
+    single = _compare(convert(p.value, unit, t.unit), t)
+    per_day = _PER_DAY.get((p.frequency or "").lower())
+    if per_day is None:
+        return single if (t.op in (">", ">=")) == single and t.op in (">", ">=", "<", "<=") else None
+    return single if _compare(convert(p.value * max(per_day, 1), unit, t.unit), t) == single else None
 
 
 def _stated(kind: str):
