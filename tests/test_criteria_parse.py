@@ -397,3 +397,31 @@ def test_readings_found_on_trec_2021_candidates():
     assert [(f.concept, f.qualifier) for f in c.facts] == [("autologous stem cell transplantation", "planned")]
     c = _one("Have a current chronic medical condition for which influenza vaccine is normally recommended.", "exclusion")
     assert [f.qualifier for f in c.facts] == ["indication"]
+
+
+def test_an_exclusion_list_restating_itself_names_what_excludes():
+    # Wording from the legacy sample (NCT00496288, NCT00001444, NCT00001650); read as negations these
+    # excluded everyone *without* the condition.
+    def signs(text, kind="exclusion"):
+        return [(f.concept, f.negated) for f in _one(text, kind).facts]
+
+    assert signs("No concurrent chemotherapy is allowed") == [("chemotherapy", False)]
+    assert signs("No patients with coagulopathy or active renal disease.")[0] == ("bleeding disorder", False)
+    assert signs("No ongoing opportunistic infection or malignancy.") == [
+        ("opportunistic infection", False), ("malignancy", False)]
+    assert signs("Concurrent corticosteroids are not allowed") == [("corticosteroid", False)]
+    # under an inclusion heading the same words are negations; a real lack stays one
+    assert signs("Concurrent corticosteroids are not allowed", "inclusion") == [("corticosteroid", True)]
+    assert signs("Patients who have not received prednisone are excluded") == [("prednisone", True)]
+    assert [(f.kind, f.negated) for f in _one("No written consent", "exclusion").facts] == [("consent", True)]
+
+
+def test_what_a_criterion_says_does_not_exclude_is_dropped():
+    # NCT00000685, NCT00001443, NCT00001398
+    smoking = _one("Tobacco smoking is not excluded although tobacco use will be recorded", "exclusion")
+    assert smoking.role == "note" and not smoking.facts
+    hb = _one("Hemoglobin less than 8.0 g/dl (history of recent transfusion is not an exclusion).", "exclusion")
+    assert [f.concept for f in hb.facts] == ["hemoglobin"]
+    allergy = _one("Subjects with drug allergies, manifested solely by rash and/or urticaria, are not excluded.",
+                   "exclusion")
+    assert allergy.role == "note" and not allergy.facts

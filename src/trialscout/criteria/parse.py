@@ -21,7 +21,7 @@ from .model import Criterion, Fact, Threshold, Window
 from .nlp import Mention, mentions
 from .numbers import normalize_text
 from .readings import (EXPOSURES, asks_nothing, condition_qualifier, exposure_qualifier, indications, is_label,
-                       permission, washout, without_labels)
+                       not_excluding, permission, restated_exclusions, washout, without_labels)
 from .split import CriterionItem, split_criteria
 from .temporal import find_windows
 from .thresholds import Threshold as RawThreshold
@@ -157,7 +157,12 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
     facts += [washout(f, norm) for f in _concept_facts(norm, low, found, thresholds, windows, exceptions)]
     facts.sort(key=lambda f: f.start)
+    if section == "exclusion":
+        facts = restated_exclusions(norm, facts)
     role = "criterion"
+    if facts and (kept := not_excluding(norm, facts)) is not facts:
+        role = "criterion" if kept else "note"
+        facts = kept
     if (permitted := permission(norm, facts)) is not None:
         role = "note" if permitted == "note" else role
         facts = []

@@ -188,6 +188,64 @@ def washout(f: Fact, text: str) -> Fact:
     return f
 
 
+# "Tobacco smoking is not excluded", "(history of recent transfusion is not an exclusion)", "Mild
+# dysarthria or drooling does not exclude": what the clause names before it does not exclude anyone.
+_NOT_EXCLUDING = re.compile(r"\b(?:(?:is|are)\s+not\s+(?:an?\s+)?(?:exclusion(?:ary)?(?:\s+criteri(?:on|a))?|excluded)|"
+                            r"will\s+not\s+be\s+excluded|(?:does|do)\s+not\s+exclude|not\s+exclusionary)\b"
+                            r"(?!\s+(?:from|on|medications?|drugs?|therap\w*)\b)", re.I)
+_CLAUSE_OPEN = re.compile(r"\(|[.;]\s")
+
+
+def not_excluding(text: str, facts: list[Fact]) -> list[Fact]:
+    """``facts`` without those a clause says do not exclude (``facts`` itself when there are none)."""
+    spans = [(max((o.end() for o in _CLAUSE_OPEN.finditer(text, 0, m.start())), default=0), m.start())
+             for m in _NOT_EXCLUDING.finditer(text)]
+    if not spans:
+        return facts
+    return [f for f in facts if not any(s <= f.start < e for s, e in spans)]
+
+
+# Under an exclusion heading, wording that restates the exclusion: "Concurrent corticosteroids are not
+# allowed", "Patients with diabetes are excluded" (ConText reads these as negation, which is right under
+# an inclusion heading), and an inclusion's wording in the exclusion list: "No ongoing opportunistic
+# infection", "No patients with coagulopathy" (0.8% of the legacy sample's exclusions). Read as negated,
+# everyone without the condition would be excluded and everyone with it let through.
+_RESTATES_EXCLUSION = re.compile(r"\b(?:(?:is|are|will\s+be)\s+excluded|(?:(?:is|are)\s+)?not\s+(?:be\s+)?"
+                                 r"(?:allowed|permitted)|(?:is|are)\s+prohibited)\b", re.I)
+_LEADING_NO = re.compile(r"^\W*no\s", re.I)
+_OTHER_NEGATION = re.compile(r"\b(?:not|never|without|none|nor|cannot|unable|den(?:y|ies|ied)|free\s+of|"
+                             r"absence\s+of|lack\s+of)\b|n't\b", re.I)
+_ANY_NEGATION = re.compile(rf"\bno\b|{_OTHER_NEGATION.pattern}", re.I)
+_CLAUSE_STOP = re.compile(r"[.;(]")
+# What an exclusion list names as a reason to exclude; "No written consent", "No contraception" there
+# are real lacks.
+_EXCLUDING_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "device", "pregnancy", "breastfeeding"}
+
+
+def restated_exclusions(text: str, facts: list[Fact]) -> list[Fact]:
+    """Exclusion facts negated only by wording that restates the exclusion, un-negated."""
+    if _LEADING_NO.match(text):
+        stop = m.start() if (m := _CLAUSE_STOP.search(text)) else len(text)
+        if not _OTHER_NEGATION.search(text, 0, stop):
+            return [_affirmed(f) if f.negated and f.start < stop and f.kind in _EXCLUDING_KINDS else f
+                    for f in facts]
+    if not _RESTATES_EXCLUSION.search(text):
+        return facts
+    out = []
+    for f in facts:
+        if f.negated and f.kind in _EXCLUDING_KINDS and (m := _RESTATES_EXCLUSION.search(text, f.end)):
+            opened = max((o.end() for o in _CLAUSE_STOP.finditer(text, 0, f.start)), default=0)
+            if not _CLAUSE_STOP.search(text, f.end, m.start()) and not _ANY_NEGATION.search(text, f.end, m.start()) \
+                    and not _ANY_NEGATION.search(text, opened, f.start):
+                f = _affirmed(f)
+        out.append(f)
+    return out
+
+
+def _affirmed(f: Fact) -> Fact:
+    return f.model_copy(update={"negated": False})
+
+
 def permission(text: str, facts: list[Fact]) -> str | None:
     """"note" for a criterion that only permits ("Prior radiotherapy allowed"), "unparsed" for a
     permission with a condition attached, None otherwise."""
