@@ -97,8 +97,8 @@ _ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
 
 # Criteria stay in memory across patients (criteria.stored), and every check describes each of their
 # facts: the text is made once per fact. The entry holds the fact itself, so its id can't be reused
-# by another object while the entry exists.
-_DESCRIBED_MAX = 500_000
+# by another object while the entry exists. About the facts of the criteria cache's 20,000 trials.
+_DESCRIBED_MAX = 300_000
 _described: dict[int, tuple[Fact, str]] = {}
 
 
