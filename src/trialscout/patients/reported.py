@@ -17,9 +17,7 @@ from .model import PatientFact, Provenance
 
 __all__ = ["interpretation_near", "panel_facts"]
 
-_WORDS = {"normal": "normal", "within normal limits": "normal", "within the normal range": "normal",
-          "within normal range": "normal", "within the reference range": "normal", "wnl": "normal",
-          "unremarkable": "normal", "elevated": "high", "high": "high", "raised": "high", "increased": "high",
+_WORDS = {"normal": "normal", "wnl": "normal", "unremarkable": "normal", "elevated": "high", "high": "high", "raised": "high", "increased": "high",
           "low": "low", "decreased": "low", "reduced": "low"}
 _WORD = r"(?P<word>(?:low|high|upper|lower)[\s-]+normal|within\s+(?:the\s+)?(?:normal|reference)\s+(?:limits|range)|normal|wnl|unremarkable|elevated|high|" \
         r"raised|increased|low|decreased|reduced)\b"
@@ -42,7 +40,9 @@ def interpretation_near(sentence: str, start: int, end: int) -> str | None:
     if after is None or _STOP.search(sentence, end, after.start("word")):
         return None
     word = " ".join(after.group("word").lower().replace("-", " ").split())
-    return "normal" if word.endswith(" normal") else _WORDS[word]  # "low normal" is normal
+    if word.startswith("within ") or word.endswith(" normal"):  # "within the normal limits", "low normal"
+        return "normal"
+    return _WORDS[word]
 
 
 @cache
