@@ -193,6 +193,7 @@ def _one(text: str, kind: str = "inclusion") -> Criterion:
 def test_age_plus_and_what_is_not_an_age():
     assert [describe_fact(f) for f in _one("Age 18+").facts] == ["age >= 18 years"]
     assert not [f for f in _one("Pregnant, with gestational age <23 weeks").facts if f.kind == "age"]
+    assert not _one("Bone age no greater than 11 years").facts  # NCT00004275, a Turner syndrome trial
     facts = [describe_fact(f) for f in _one("Obese patients (wt > 95th percentile for age, for adults increased "
                                              "BMI > 27) greater than 5 years of age").facts]
     assert "age > 5 years" in facts and "score body mass index > 27" in facts and len(facts) == 3

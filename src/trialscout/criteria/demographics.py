@@ -50,8 +50,10 @@ _AGE_NEAR = re.compile(r"\bage[ds]?\b|\bold(?:er)?\b|\byounger\b|\bchild(?:ren)?
 _UNIT_YEARS = {"month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760}
 # "consent of a guardian if under 18": a condition on something else, not an age bound.
 _SEX_ONLY = re.compile(r"child[- ]?bearing|reproductive|pregnan|lactat|breast|nursing|contracep|partner", re.I)
-# "gestational age < 23 weeks", "born at 32 weeks of gestation": a pregnancy's or a birth's age, not the person's.
-_GESTATION = re.compile(r"gestation|post-?menstrual|\bpregnan\w*\s+(?:of|at|aged?)\b[^.;]{0,10}$", re.I)
+# "gestational age < 23 weeks", "born at 32 weeks of gestation", "bone age no greater than 11 years": a
+# pregnancy's, a birth's or a skeleton's age, not the person's.
+_GESTATION = re.compile(r"gestation|post-?menstrual|\bpregnan\w*\s+(?:of|at|aged?)\b[^.;]{0,10}$|"
+                        r"\b(?:bone|skeletal|mental|developmental)\s+(?:age\b[^.;]{0,10})?$", re.I)
 # "FEV1 > 80 % of that predicted for age and height": a share, not an age.
 _PERCENT = re.compile(r"\s*(?:%|percent\b)", re.I)
 _CONDITIONAL = re.compile(r"\b(?:if|when|whose|for\s+those)\s+(?:\w+\s+){0,3}$", re.I)
