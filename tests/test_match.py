@@ -498,3 +498,28 @@ def test_dose_limits_written_before_the_drug_or_without_a_rate():
     # how often not recorded: a dose above a lower bound is above it per day too; below it, nothing is known
     assert states(25, None)[3] == "met" and states(10, None)[3] == "unknown"
     assert states(25, None)[2] == "unknown"  # a per-day limit needs the daily amount
+
+
+def test_a_broad_exclusion_does_not_mean_the_condition_the_trial_studies():
+    # NCT00493129 (systemic mastocytosis) and TREC 2021 topic 10: the patient's mastocytosis is the
+    # trial's subject, not a "concurrent malignancy".
+    criteria = parse_criteria(
+        "Exclusion Criteria:\n* Concurrent malignancy (other than resected basal or squamous cell skin cancers "
+        "or in-situ cervical cancer).\n* Systemic mastocytosis\n")
+    sm = Patient(age_years=22, sex="female", facts=[fact(kind="condition", concept="systemic mastocytosis")])
+    studied = frozenset({"systemic mastocytosis", "mastocytosis"})
+    states = [c.state for c in match_criteria("T", criteria, sm, TODAY, studied=studied).criteria]
+    assert states == ["unknown", "met"]  # naming the condition itself still excludes
+    assert [c.state for c in match_criteria("T", criteria, sm, TODAY).criteria] == ["met", "met"]
+    other = Patient(age_years=22, sex="female", facts=[*sm.facts, fact(kind="condition", concept="breast cancer")])
+    assert match_criteria("T", criteria, other, TODAY, studied=studied).criteria[0].state == "met"
+
+
+def test_studied_conditions_come_from_the_stored_record(tmp_path):
+    from trialscout.criteria import studied_conditions
+    from trialscout.store import ingest, open_store
+
+    conn = open_store(tmp_path / "s.db")
+    ingest(conn, read_path(next(p for p in demo_corpus() if p.name == "seed-trials.json")))
+    assert studied_conditions(conn, "NCT07012057") == {"dermatomyositis", "idiopathic inflammatory myopathy"}
+    assert studied_conditions(conn, "NCT00000000") == frozenset()

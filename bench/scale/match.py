@@ -7,7 +7,7 @@ Start-up (timed apart), as the web app's warm-up does it: decode the open trials
 memory (criteria.preload_criteria), load pint's unit registry, and gc.freeze() what was loaded (without
 the freeze every full garbage collection walks the decoded criteria of every open trial: a quarter of
 the time, and most of the spread between p50 and p95). Per patient, what match_patient does after its
-search: criteria_for for each open trial (served from memory), then match_trials (the same
+search: criteria_for and studied_conditions for each open trial (served from memory), then match_trials (the same
 PatientIndex, evaluation, full per-criterion results and ranking; the relevance scores are 0). What a
 process that did not preload pays on top, per trial, is measured apart (cold_decode_us_per_trial).
 When --max-seconds runs out first, the figures are over the patients finished, and the result says so.
@@ -45,11 +45,11 @@ def load_open(conn) -> list[tuple]:
 def match_all(conn, trials: list[tuple], patient) -> list:
     """What match_patient does once it has the candidates: each one's criteria from criteria_for (held
     in memory since start-up), then match_trials; relevance scores 0."""
-    from trialscout.criteria import criteria_for
+    from trialscout.criteria import criteria_for, studied_conditions
     from trialscout.match.rank import match_trials
 
-    return match_trials(((ident, title, 0.0, criteria_for(conn, ident) or []) for ident, title in trials),
-                        patient, AS_OF)
+    return match_trials(((ident, title, 0.0, criteria_for(conn, ident) or [], studied_conditions(conn, ident))
+                         for ident, title in trials), patient, AS_OF)
 
 
 def cold_decode_us(conn, ids: list[str]) -> float:

@@ -10,10 +10,10 @@ from .model import Criterion, Fact, Threshold, Window
 from .parse import PARSER_VERSION, parse_criteria
 from .readings import alternatives
 from .split import CriterionItem, split_criteria
-from .stored import criteria_for, parse_pending, pending_count, preload_criteria
+from .stored import criteria_for, parse_pending, pending_count, preload_criteria, studied_conditions
 
 __all__ = [
     "PARSER_VERSION", "alternatives", "Criterion", "CriterionItem", "Fact", "Threshold", "Window", "criteria_for",
     "describe_fact", "describe_threshold", "describe_window", "parse_criteria",
-    "parse_pending", "pending_count", "preload_criteria", "split_criteria",
+    "parse_pending", "pending_count", "preload_criteria", "split_criteria", "studied_conditions",
 ]

@@ -17,9 +17,10 @@ from trialscout.store.writer import decode
 
 from .lexicon import lexicon
 from .model import Criterion
+from .nlp import mentions
 from .parse import PARSER_VERSION, parse_criteria
 
-__all__ = ["criteria_for", "parse_pending", "pending_count", "preload_criteria"]
+__all__ = ["criteria_for", "parse_pending", "pending_count", "preload_criteria", "studied_conditions"]
 
 _TABLE = """CREATE TABLE IF NOT EXISTS parsed_criteria (
     trial INTEGER PRIMARY KEY,  -- trials.rowid
@@ -217,3 +218,25 @@ def preload_criteria(conn: sqlite3.Connection, statuses: tuple[str, ...] = _OPEN
             _keep(digest, version, _decode(blob))
         held += 1
     return held
+
+
+# Keyed like the decoded criteria: the record's content hash fixes its conditions.
+_studied: dict[str, frozenset[str]] = {}
+
+
+def studied_conditions(conn: sqlite3.Connection, trial_id: str) -> frozenset[str]:
+    """The lexicon conditions a stored trial is about (its conditions and MeSH terms, as the full-text
+    index holds them): matching needs them to read "concurrent malignancy" in a trial for a cancer as
+    another malignancy than that one."""
+    row = conn.execute("SELECT t.content_hash, f.conditions, f.mesh FROM trials t JOIN trials_fts f "
+                       "ON f.rowid = t.rowid WHERE t.id = ?", (trial_id,)).fetchone()
+    if row is None:
+        return frozenset()
+    digest, conditions, mesh = row
+    found = _studied.get(digest)
+    if found is None:
+        if len(_studied) >= _DECODED_MAX:
+            _studied.pop(next(iter(_studied)))
+        text = "\n".join(t for t in (conditions, mesh) if t)
+        found = _studied[digest] = frozenset(m.concept for m in mentions(text) if m.kind == "condition")
+    return found

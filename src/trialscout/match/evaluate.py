@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from trialscout.criteria import Criterion, Fact, alternatives, describe_fact
+from trialscout.criteria.lexicon import lexicon
 from trialscout.patients import Patient
 
 from .facts import NA, Finding, PatientIndex, check_fact
@@ -132,11 +133,13 @@ def _ask(f) -> str:
 
 
 def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.date, *,
-                      closed_world: bool = False, index: PatientIndex | None = None) -> list[CriterionResult]:
+                      closed_world: bool = False, index: PatientIndex | None = None,
+                      studied: frozenset[str] = frozenset()) -> list[CriterionResult]:
     """A result per criterion (headings and notes left out), children after their parent.
     ``closed_world``: what the record doesn't mention is taken as absent (see match.benchmark): for an
     exclusion it does not apply; for an inclusion it settles only a required absence ("no prior X").
-    ``index``: the patient's PatientIndex for ``as_of``, to reuse across trials (match.rank does)."""
+    ``index``: the patient's PatientIndex for ``as_of``, to reuse across trials (match.rank does).
+    ``studied``: the conditions the trial is about; an exclusion's broad condition doesn't mean them."""
     if index is None or index.patient is not patient or index.as_of != as_of:
         index = PatientIndex(patient, as_of)
     holds: dict[int, bool | None | str] = {}
@@ -149,12 +152,12 @@ def evaluate_criteria(criteria: list[Criterion], patient: Patient, as_of: dt.dat
         if c.role != "criterion":
             continue
         kids = [holds[k] for k in children.get(c.id, ()) if k in holds]
-        holds[c.id], results[c.id] = _evaluate_one(c, kids, index, closed_world)
+        holds[c.id], results[c.id] = _evaluate_one(c, kids, index, closed_world, studied)
     return [results[c.id] for c in criteria if c.id in results]
 
 
-def _evaluate_one(c: Criterion, kids: list, index: PatientIndex,
-                  closed_world: bool) -> tuple[bool | None | str, CriterionResult]:
+def _evaluate_one(c: Criterion, kids: list, index: PatientIndex, closed_world: bool,
+                  studied: frozenset[str]) -> tuple[bool | None | str, CriterionResult]:
     patient, as_of = index.patient, index.as_of
     closed: bool | str = closed_world if c.section == "exclusion" else ("absence" if closed_world else False)
     # A lab limit stands for a condition the summary would name ("renal impairment (CrCl < 30)"); a bare
@@ -165,6 +168,8 @@ def _evaluate_one(c: Criterion, kids: list, index: PatientIndex,
             named = True
             break
     findings = [(f, check_fact(f, patient, as_of, closed, close_values=named, index=index)) for f in c.facts]
+    if studied and c.section == "exclusion":
+        findings = [(f, _not_the_studied(f, found, studied)) for f, found in findings]
     if patient.sex == "male" and _about_women(c):
         # "women of childbearing age not using contraception", "female patients have adequate
         # birth control": the contraception asked for is that of women
@@ -208,12 +213,28 @@ def _evaluate_one(c: Criterion, kids: list, index: PatientIndex,
         question=_question(c, findings) if state == "unknown" else None)
 
 
+def _not_the_studied(f: Fact, found: Finding, studied: frozenset[str]) -> Finding:
+    """An exclusion's broad condition ("concurrent malignancy", "active infection") found only as the
+    condition the trial studies means another one: whether there is another, the record doesn't say.
+    A criterion naming the studied condition itself, or a qualified form of it ("uncontrolled
+    asthma"), still excludes."""
+    if f.kind != "condition" or found.value is not True or f.negated or f.qualifier or not found.evidence:
+        return found
+    lex = lexicon()
+    own = [s for s in studied if s != f.concept and lex.covers(f.concept or "", s)]
+    if own and all(p.concept and any(lex.covers(s, p.concept) for s in own) for p in found.evidence):
+        return Finding(None, f"{f.concept}: only {found.evidence[0].concept}, which this trial studies")
+    return found
+
+
 def match_criteria(trial_id: str, criteria: list[Criterion], patient: Patient, as_of: dt.date,
-                   title: str | None = None, *, score: float = 0.0,
-                   index: PatientIndex | None = None) -> TrialMatch:
+                   title: str | None = None, *, score: float = 0.0, index: PatientIndex | None = None,
+                   studied: frozenset[str] = frozenset()) -> TrialMatch:
     """The trial's verdict for the patient, with a result per criterion. ``score``: its relevance, for
-    ranking (match.rank); ``index``: as for evaluate_criteria."""
-    return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of, index=index), score=score)
+    ranking (match.rank); ``index``: as for evaluate_criteria; ``studied``: the lexicon conditions the
+    trial is about (criteria.studied_conditions)."""
+    return verdict_of(trial_id, title, evaluate_criteria(criteria, patient, as_of, index=index, studied=studied),
+                      score=score)
 
 
 def top_level(results: list[CriterionResult]) -> list[CriterionResult]:

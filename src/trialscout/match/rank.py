@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from trialscout.criteria import Criterion, criteria_for
+from trialscout.criteria import Criterion, criteria_for, studied_conditions
 from trialscout.geo import Place
 from trialscout.patients import Patient
 from trialscout.store import Filters, get_trial, search
@@ -59,18 +59,19 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
                 if h.id not in best or best[h.id][2] < h.score:
                     best[h.id] = (h.id, h.title, h.score)
         found = sorted(best.values(), key=lambda f: -f[2])[:candidates.pool]
-    return match_trials(((ident, title, score, criteria_for(conn, ident) or []) for ident, title, score in found),
-                        patient, as_of)
+    return match_trials(((ident, title, score, criteria_for(conn, ident) or [], studied_conditions(conn, ident))
+                         for ident, title, score in found), patient, as_of)
 
 
-def match_trials(trials: Iterable[tuple[str, str | None, float, list[Criterion]]], patient: Patient,
+def match_trials(trials: Iterable[tuple[str, str | None, float, list[Criterion], frozenset[str]]], patient: Patient,
                  as_of: dt.date) -> list[TrialMatch]:
-    """Each trial (id, title, relevance, parsed criteria) checked for the patient, ranked. The patient's
+    """Each trial (id, title, relevance, parsed criteria, the conditions it studies) checked for the
+    patient, ranked. The patient's
     facts are indexed once for all of them, and the facts about each concept asked are looked up once
     (match.facts.PatientIndex)."""
     index = PatientIndex(patient, as_of)
-    matches = [match_criteria(ident, criteria, patient, as_of, title, score=score, index=index)
-               for ident, title, score, criteria in trials]
+    matches = [match_criteria(ident, criteria, patient, as_of, title, score=score, index=index, studied=studied)
+               for ident, title, score, criteria, studied in trials]
     matches.sort(key=rank_key)
     return matches
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialscout.criteria import criteria_for
+from trialscout.criteria import criteria_for, studied_conditions
 from trialscout.patients import Patient, patient_from_note
 from trialscout.store import Filters, search
 
@@ -301,7 +301,8 @@ def trialscout_ranking(conn: sqlite3.Connection, note: str, as_of: dt.date, full
     checked = order[:MATCH_DEPTH]
     excluded = _demographics_exclude(conn, checked, patient, as_of)
     verdicts = {i: "ineligible" if i in excluded else
-                match_criteria(i, criteria_for(conn, i) or [], patient, as_of).verdict for i in checked}
+                match_criteria(i, criteria_for(conn, i) or [], patient, as_of,
+                               studied=studied_conditions(conn, i)).verdict for i in checked}
     discounted = {i: fused[i] * VERDICT_WEIGHT[verdicts[i]] for i in checked}
     # Unchecked trials follow the checked ones (their verdict is unknown). Scores are rank-based so that the
     # evaluator, which breaks ties its own way, sees exactly this order.
