@@ -228,15 +228,15 @@ def studied_conditions(conn: sqlite3.Connection, trial_id: str) -> frozenset[str
     """The lexicon conditions a stored trial is about (its conditions and MeSH terms, as the full-text
     index holds them): matching needs them to read "concurrent malignancy" in a trial for a cancer as
     another malignancy than that one."""
-    row = conn.execute("SELECT t.content_hash, f.conditions, f.mesh FROM trials t JOIN trials_fts f "
-                       "ON f.rowid = t.rowid WHERE t.id = ?", (trial_id,)).fetchone()
+    row = conn.execute("SELECT rowid, content_hash FROM trials WHERE id = ?", (trial_id,)).fetchone()
     if row is None:
         return frozenset()
-    digest, conditions, mesh = row
+    rowid, digest = row
     found = _studied.get(digest)
-    if found is None:
+    if found is None:  # the full-text index is read only now: a join with it costs 3x the lookup
         if len(_studied) >= _DECODED_MAX:
             _studied.pop(next(iter(_studied)))
-        text = "\n".join(t for t in (conditions, mesh) if t)
+        text = conn.execute("SELECT conditions, mesh FROM trials_fts WHERE rowid = ?", (rowid,)).fetchone()
+        text = "\n".join(t for t in (text or ()) if t)
         found = _studied[digest] = frozenset(m.concept for m in mentions(text) if m.kind == "condition")
     return found
