@@ -564,8 +564,9 @@ def _dose_holds(p: PatientFact, t: Threshold, daily: tuple[float, str] | None) -
     # lower bound the dose passes, or an upper bound it breaks, holds for the day too.
     single = _compare(convert(p.value, unit, t.unit), t)
     per_day = _PER_DAY.get((p.frequency or "").lower())
-    if per_day is None:
-        return single if (t.op in (">", ">=")) == single and t.op in (">", ">=", "<", "<=") else None
+    if per_day is None:  # how often is not recorded
+        passes_lower, breaks_upper = t.op in (">", ">=") and single, t.op in ("<", "<=") and not single
+        return single if passes_lower or breaks_upper else None
     return single if _compare(convert(p.value * max(per_day, 1), unit, t.unit), t) == single else None
 
 
