@@ -66,9 +66,8 @@ def match_patient(conn: sqlite3.Connection, patient: Patient, as_of: dt.date,
 def match_trials(trials: Iterable[tuple[str, str | None, float, list[Criterion], frozenset[str]]], patient: Patient,
                  as_of: dt.date) -> list[TrialMatch]:
     """Each trial (id, title, relevance, parsed criteria, the conditions it studies) checked for the
-    patient, ranked. The patient's
-    facts are indexed once for all of them, and the facts about each concept asked are looked up once
-    (match.facts.PatientIndex)."""
+    patient, ranked. The patient's facts are indexed once for all of them, and the facts about each
+    concept asked are looked up once (match.facts.PatientIndex)."""
     index = PatientIndex(patient, as_of)
     matches = [match_criteria(ident, criteria, patient, as_of, title, score=score, index=index, studied=studied)
                for ident, title, score, criteria, studied in trials]
