@@ -426,3 +426,9 @@ def test_what_a_criterion_says_does_not_exclude_is_dropped():
     allergy = _one("Subjects with drug allergies, manifested solely by rash and/or urticaria, are not excluded.",
                    "exclusion")
     assert allergy.role == "note" and not allergy.facts
+
+
+def test_uncontrollable_is_a_qualifier():
+    # NCT05832827: psoriasis in the record does not make an autoimmune disease "uncontrollable"
+    (f, *_) = _one("Uncontrollable autoimmune disease receiving chronic systemic steroid therapy", "exclusion").facts
+    assert (f.concept, f.qualifier) == ("autoimmune disease", "uncontrolled")

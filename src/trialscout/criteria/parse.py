@@ -31,7 +31,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 10
+PARSER_VERSION = 11
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _DOSE_BEFORE_GAP = re.compile(r"\s{0,3}(?:of\s+)?(?:oral\s+|daily\s+|systemic\s+)?", re.I)

@@ -32,7 +32,7 @@ _LABEL_WORDS = frozenset({"therapy", "therapies", "treatment", "treatments", "pr
 _WORD = re.compile(r"[a-z]+")
 
 # --- qualifiers of a condition -----------------------------------------------------------------------
-_SEVERE_WORDS = (r"(?P<q>uncontrolled|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
+_SEVERE_WORDS = (r"(?P<q>uncontroll(?:ed|able)|poorly[\s-]+controlled|not\s+(?:well[\s-]+)?controlled|severe|clinically\s+"
                  r"significant|significant|unstable|decompensated|symptomatic|serious|refractory|life[\s-]+threatening|"
                  r"end[\s-]+stage|advanced|bilateral|contralateral|familial|hereditary|congenital|secondary|(?<!or\s)(?<!and\s)symptoms\s+of)\s+")
 _SEVERE_CUES = ("control", "sever", "signific", "stable", "compensat", "sympto", "serious", "refract", "threat",
@@ -116,7 +116,7 @@ def condition_qualifier(text: str, low: str, m: Mention, clause: tuple[int, int]
     if q is None:
         return None
     words = " ".join(next((g for g in q.groupdict().values() if g), "uncontrolled").lower().replace("-", " ").split())
-    if "controlled" in words:
+    if "controll" in words:  # "poorly controlled", "uncontrollable"
         return "uncontrolled"
     if words.endswith(" of"):  # "symptoms of cardiac disease": a diagnosis alone doesn't say it has any
         return "symptomatic"

@@ -192,12 +192,6 @@ def _evaluate_one(c: Criterion, kids: list, index: PatientIndex, closed_world: b
     if partial and own is True and c.logic == "any" and alternatives(c.text)[0] and any(
             found.value is True and found.evidence and not f.negated for f, found in findings):
         partial = False  # one of the alternatives it lists is in the record; the words not read are more of them
-    if partial and own is False and c.section == "inclusion" and c.logic == "all":
-        # "patients over 40 who ...": whatever the rest asks, the person is not the one meant. Not when
-        # another age it names fits ("ages 2-18 months, studied by age group 12-18 months, 6-12 months").
-        ages = [found.value for f, found in findings if f.kind == "age"]
-        partial = not (False in ages and True not in ages
-                       or any(found.value is False for f, found in findings if f.kind == "sex"))
     if partial:
         own = None  # the facts read only part of the criterion: don't let them decide it
     evidence = [p for _, found in findings for p in found.evidence]
