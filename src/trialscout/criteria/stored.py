@@ -60,6 +60,8 @@ def _decode(blob: bytes) -> list[Criterion]:
 # are frozen models, so sharing them is safe. ~125 KB a trial: the bound keeps this under ~2.5 GB.
 _DECODED_MAX = 20_000
 _decoded: dict[tuple[str, str], list[Criterion]] = {}
+# The conditions a trial studies (studied_conditions), keyed by content hash, which fixes them too.
+_studied: dict[str, frozenset[str]] = {}
 
 
 def _keep(digest: str, version: str, criteria: list[Criterion]) -> None:
@@ -200,28 +202,28 @@ _OPEN = ("RECRUITING", "NOT_YET_RECRUITING")
 
 
 def preload_criteria(conn: sqlite3.Connection, statuses: tuple[str, ...] = _OPEN, limit: int = _DECODED_MAX) -> int:
-    """Decode the stored criteria of trials with these statuses (up to ``limit``, newest rows first)
-    into memory, so a server's first patients don't pay for it. Returns how many are held.
+    """Decode the stored criteria of trials with these statuses (up to ``limit``, newest rows first),
+    and read the conditions they study, into memory, so a server's first patients don't pay for it.
+    Returns how many trials are held.
     Trials whose stored parse is stale are left to criteria_for, which re-parses them."""
     if not _ensure(conn):
         return 0
     version = _version()
     marks = ", ".join("?" * len(statuses))
     rows = conn.execute(
-        "SELECT t.content_hash, p.data FROM trials t JOIN parsed_criteria p "
+        "SELECT t.content_hash, p.data, f.conditions, f.mesh FROM trials t JOIN parsed_criteria p "
         "ON p.trial = t.rowid AND p.content_hash = t.content_hash AND p.version = ? "
+        "LEFT JOIN trials_fts f ON f.rowid = t.rowid "
         f"WHERE t.rowid IN (SELECT trial FROM facets WHERE facet = 'status' AND value IN ({marks})) "
         "ORDER BY t.rowid DESC LIMIT ?", (version, *statuses, min(limit, _DECODED_MAX)))
     held = 0
-    for digest, blob in rows:
+    for digest, blob, conditions, mesh in rows:
         if (digest, version) not in _decoded:
             _keep(digest, version, _decode(blob))
+        if digest not in _studied:  # reading them costs ~1 ms a trial (the NLP pipeline)
+            _keep_studied(digest, conditions, mesh)
         held += 1
     return held
-
-
-# Keyed like the decoded criteria: the record's content hash fixes its conditions.
-_studied: dict[str, frozenset[str]] = {}
 
 
 def studied_conditions(conn: sqlite3.Connection, trial_id: str) -> frozenset[str]:
@@ -234,9 +236,14 @@ def studied_conditions(conn: sqlite3.Connection, trial_id: str) -> frozenset[str
     rowid, digest = row
     found = _studied.get(digest)
     if found is None:  # the full-text index is read only now: a join with it costs 3x the lookup
-        if len(_studied) >= _DECODED_MAX:
-            _studied.pop(next(iter(_studied)))
         text = conn.execute("SELECT conditions, mesh FROM trials_fts WHERE rowid = ?", (rowid,)).fetchone()
-        text = "\n".join(t for t in (text or ()) if t)
-        found = _studied[digest] = frozenset(m.concept for m in mentions(text) if m.kind == "condition")
+        found = _keep_studied(digest, *(text or (None, None)))
+    return found
+
+
+def _keep_studied(digest: str, conditions: str | None, mesh: str | None) -> frozenset[str]:
+    if len(_studied) >= _DECODED_MAX:
+        _studied.pop(next(iter(_studied)))
+    text = "\n".join(t for t in (conditions, mesh) if t)
+    found = _studied[digest] = frozenset(m.concept for m in mentions(text) if m.kind == "condition")
     return found
