@@ -161,8 +161,7 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
         facts = restated_exclusions(norm, facts)
     role = "criterion"
     if facts and (kept := not_excluding(norm, facts)) is not facts:
-        role = "criterion" if kept else "note"
-        facts = kept
+        facts, role = kept, ("criterion" if kept else "note")  # nothing left: it only says what doesn't exclude
     if (permitted := permission(norm, facts)) is not None:
         role = "note" if permitted == "note" else role
         facts = []
@@ -279,8 +278,8 @@ def _concept_facts(text: str, low: str, found: list[Mention], thresholds: list[R
         if t.unit and _DOSE_UNIT.match(t.unit):
             nxt = next((i for i in measurable if main[i].start >= t.end), None)
             if nxt is not None and main[nxt].kind in ("drug", "drug_class") and \
-                    _DOSE_BEFORE_GAP.fullmatch(text, t.end, main[nxt].start) and _threshold(t) not in owned[nxt]:
-                owned[nxt].insert(0, _threshold(t))
+                    _DOSE_BEFORE_GAP.fullmatch(text, t.end, main[nxt].start) and (dose := _threshold(t)) not in owned[nxt]:
+                owned[nxt].insert(0, dose)
                 if t in loose:
                     loose.remove(t)
     # "CD4 >= 150 and <= 500 cells/mm3": a bound written without a unit takes the next bound's unit.
