@@ -432,3 +432,14 @@ def test_uncontrollable_is_a_qualifier():
     # NCT05832827: psoriasis in the record does not make an autoimmune disease "uncontrollable"
     (f, *_) = _one("Uncontrollable autoimmune disease receiving chronic systemic steroid therapy", "exclusion").facts
     assert (f.concept, f.qualifier) == ("autoimmune disease", "uncontrolled")
+
+
+def test_an_allergy_to_an_agent_the_lexicon_does_not_name_is_not_any_allergy():
+    # NCT00003953-like wording: read as "allergy", any allergic rhinitis excluded the patient. Now only a
+    # record with no allergies settles it (tests/test_match.py has the states).
+    for text in ("Known allergy to the study drug or its excipients",
+                 "History of hypersensitivity reaction to preparation containing polysorbate 80"):
+        assert [(f.concept, f.qualifier) for f in _one(text, "exclusion").facts] == [("allergy", "specific")]
+    assert [(f.kind, f.qualifier, f.concept) for f in _one("Known hypersensitivity to penicillin", "exclusion").facts] \
+        == [("drug", "allergy", "penicillin")]
+    assert [f.concept for f in _one("Known allergies", "exclusion").facts] == ["allergy"]

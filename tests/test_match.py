@@ -510,3 +510,14 @@ def test_studied_conditions_come_from_the_stored_record(tmp_path):
     ingest(conn, read_path(next(p for p in demo_corpus() if p.name == "seed-trials.json")))
     assert studied_conditions(conn, "NCT07012057") == {"dermatomyositis", "idiopathic inflammatory myopathy"}
     assert studied_conditions(conn, "NCT00000000") == frozenset()
+
+
+def test_an_allergy_to_an_unnamed_agent_is_settled_only_by_no_allergies():
+    criteria = parse_criteria("Exclusion Criteria:\n* Known allergy to the study drug or its excipients\n")
+
+    def state(*facts):
+        return match_criteria("T", criteria, Patient(age_years=40, facts=list(facts)), TODAY).criteria[-1].state
+
+    assert state(fact(kind="condition", concept="allergic rhinitis")) == "unknown"  # was "met"
+    assert state(fact(kind="condition", concept="allergy", negated=True)) == "not_met"  # "no known allergies"
+    assert state() == "unknown"

@@ -31,9 +31,10 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 11
+PARSER_VERSION = 12
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
+_ALLERGY_TO = re.compile(r"\s*(?:reactions?\s+)?(?:to|against)\s+(?!any\b|all\b)", re.I)
 _DOSE_BEFORE_GAP = re.compile(r"\s{0,3}(?:of\s+)?(?:oral\s+|daily\s+|systemic\s+)?", re.I)
 _TIME_UNITS = {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
                "a", "mo", "d", "wk", "h", "min"}
@@ -156,6 +157,10 @@ def _parse_text(text: str, section: str, has_children: bool, age_label: bool
     low = norm.lower()
     exceptions = _exception_spans(norm) if any(w in low for w in _EXCEPT_WORDS) else []
     facts += [washout(f, norm) for f in _concept_facts(norm, low, found, thresholds, windows, exceptions)]
+    # "Known allergy to the study drug or its excipients": an allergy to something the lexicon doesn't
+    # name is not any allergy (allergic rhinitis would exclude). A record with no allergies settles it.
+    facts = [f.model_copy(update={"qualifier": "specific"}) if f.concept == "allergy" and not f.qualifier
+             and _ALLERGY_TO.match(norm, f.end) else f for f in facts]
     facts.sort(key=lambda f: f.start)
     if section == "exclusion":
         facts = restated_exclusions(norm, facts)

@@ -93,6 +93,7 @@ _ASK_QUALIFIED = {"allergy": "Is the patient allergic to {name}?",
                   "indication": "Has the patient taken {name}, and for what?",
                   "aftermath": "Has {name} left the patient with lasting effects?",
                   "planned": "Is {name} planned for the patient?",
+                  "specific": "Does the patient have an {name} to what this criterion names?",
                   "other": "Besides the condition this trial is for, has the patient had {name}?"}
 
 

@@ -239,7 +239,8 @@ _HABIT_AGE = 10
 # "chemotherapy for breast cancer" (records rarely say what a treatment was given for).
 _UNCHECKABLE = {"other": "it may be the disease this trial is for", "indication": "not what it was given for",
                 "contraindication": "not whether it is contraindicated",
-                "aftermath": "not whether it left the effects asked about", "planned": "not whether it is planned"}
+                "aftermath": "not whether it left the effects asked about", "planned": "not whether it is planned",
+                "specific": "not whether it is to what the criterion names"}
 
 
 def _in_class_at_dose(general: str | None, p: PatientFact) -> bool | None:
