@@ -411,6 +411,9 @@ def test_an_exclusion_list_restating_itself_names_what_excludes():
     assert signs("No ongoing opportunistic infection or malignancy.") == [
         ("opportunistic infection", False), ("malignancy", False)]
     assert signs("Concurrent corticosteroids are not allowed") == [("corticosteroid", False)]
+    # a decimal point does not end the clause
+    assert signs("No prior chemotherapy at more than 1.5 times the standard dose or radiotherapy") == [
+        ("chemotherapy", False), ("radiotherapy", False)]
     # under an inclusion heading the same words are negations; a real lack stays one
     assert signs("Concurrent corticosteroids are not allowed", "inclusion") == [("corticosteroid", True)]
     assert signs("Patients who have not received prednisone are excluded") == [("prednisone", True)]

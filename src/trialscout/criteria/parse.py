@@ -31,7 +31,7 @@ from .units import UnitError, convert, normalize_unit
 __all__ = ["PARSER_VERSION", "parse_criteria", "parse_item"]
 
 # Bump when parsing output changes, so stored criteria are re-parsed (store/criteria cache key).
-PARSER_VERSION = 12
+PARSER_VERSION = 13
 
 _MEASURABLE = {"lab", "score", "drug", "drug_class"}
 _ALLERGY_TO = re.compile(r"\s*(?:reactions?\s+)?(?:to|against)\s+(?!any\b|all\b)", re.I)

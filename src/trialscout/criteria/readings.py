@@ -193,12 +193,13 @@ def washout(f: Fact, text: str) -> Fact:
 _NOT_EXCLUDING = re.compile(r"\b(?:(?:is|are)\s+not\s+(?:an?\s+)?(?:exclusion(?:ary)?(?:\s+criteri(?:on|a))?|excluded)|"
                             r"will\s+not\s+be\s+excluded|(?:does|do)\s+not\s+exclude|not\s+exclusionary)\b"
                             r"(?!\s+(?:from|on|medications?|drugs?|therap\w*)\b)", re.I)
-_CLAUSE_OPEN = re.compile(r"\(|[.;]\s")
+# A clause starts after "(" or a sentence's "." / ";" (not a decimal point: "8.0 g/dl").
+_CLAUSE_BREAK = re.compile(r"\(|[.;](?=\s|$)")
 
 
 def not_excluding(text: str, facts: list[Fact]) -> list[Fact]:
     """``facts`` without those a clause says do not exclude (``facts`` itself when there are none)."""
-    spans = [(max((o.end() for o in _CLAUSE_OPEN.finditer(text, 0, m.start())), default=0), m.start())
+    spans = [(max((o.end() for o in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0), m.start())
              for m in _NOT_EXCLUDING.finditer(text)]
     if not spans:
         return facts
@@ -216,7 +217,6 @@ _LEADING_NO = re.compile(r"^\W*no\s", re.I)
 _OTHER_NEGATION = re.compile(r"\b(?:not|never|without|none|nor|cannot|unable|den(?:y|ies|ied)|free\s+of|"
                              r"absence\s+of|lack\s+of)\b|n't\b", re.I)
 _ANY_NEGATION = re.compile(rf"\bno\b|{_OTHER_NEGATION.pattern}", re.I)
-_CLAUSE_STOP = re.compile(r"[.;(]")
 # What an exclusion list names as a reason to exclude; "No written consent", "No contraception" there
 # are real lacks.
 _EXCLUDING_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "device", "pregnancy", "breastfeeding"}
@@ -225,7 +225,7 @@ _EXCLUDING_KINDS = {"condition", "drug", "drug_class", "procedure", "vaccine", "
 def restated_exclusions(text: str, facts: list[Fact]) -> list[Fact]:
     """Exclusion facts negated only by wording that restates the exclusion, un-negated."""
     if _LEADING_NO.match(text):
-        stop = m.start() if (m := _CLAUSE_STOP.search(text)) else len(text)
+        stop = m.start() if (m := _CLAUSE_BREAK.search(text)) else len(text)
         if not _OTHER_NEGATION.search(text, 0, stop):
             return [_affirmed(f) if f.negated and f.start < stop and f.kind in _EXCLUDING_KINDS else f
                     for f in facts]
@@ -234,8 +234,8 @@ def restated_exclusions(text: str, facts: list[Fact]) -> list[Fact]:
     out = []
     for f in facts:
         if f.negated and f.kind in _EXCLUDING_KINDS and (m := _RESTATES_EXCLUSION.search(text, f.end)):
-            opened = max((o.end() for o in _CLAUSE_STOP.finditer(text, 0, f.start)), default=0)
-            if not _CLAUSE_STOP.search(text, f.end, m.start()) and not _ANY_NEGATION.search(text, f.end, m.start()) \
+            opened = max((o.end() for o in _CLAUSE_BREAK.finditer(text, 0, f.start)), default=0)
+            if not _CLAUSE_BREAK.search(text, f.end, m.start()) and not _ANY_NEGATION.search(text, f.end, m.start()) \
                     and not _ANY_NEGATION.search(text, opened, f.start):
                 f = _affirmed(f)
         out.append(f)
